@@ -1,0 +1,139 @@
+//! A queue's pool of free agents, indexed for every automatic strategy so that one routing
+//! decision costs O(log n) in the number of agents (skill-based routing excepted: it
+//! scans for the best match).
+
+use std::collections::BTreeSet;
+
+/// Where an agent sits in the pools: everything the orderings need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct PoolKey {
+    pub load: u32,
+    pub last_assigned: u64,
+    pub order: u32,
+    pub weight: u16,
+}
+
+/// A Fenwick tree of weights by agent number: O(log n) update and weighted pick.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Fenwick {
+    tree: Vec<u64>,
+}
+
+impl Fenwick {
+    fn grow(&mut self, index: usize) {
+        if index >= self.tree.len() {
+            let size = (index + 1).next_power_of_two();
+            let mut rebuilt = Fenwick {
+                tree: vec![0; size],
+            };
+            for i in 0..self.tree.len() {
+                let value = self.point(i);
+                if value != 0 {
+                    rebuilt.add(i, value as i64);
+                }
+            }
+            *self = rebuilt;
+        }
+    }
+
+    fn prefix(&self, end: usize) -> u64 {
+        // Sum of weights in [0, end).
+        let mut sum = 0;
+        let mut i = end;
+        while i > 0 {
+            sum += self.tree[i - 1];
+            i &= i - 1;
+        }
+        sum
+    }
+
+    fn point(&self, index: usize) -> u64 {
+        self.prefix(index + 1) - self.prefix(index)
+    }
+
+    /// Adds `delta` to the weight at `index`.
+    pub(crate) fn add(&mut self, index: usize, delta: i64) {
+        self.grow(index);
+        let mut i = index + 1;
+        while i <= self.tree.len() {
+            self.tree[i - 1] = self.tree[i - 1].wrapping_add_signed(delta);
+            i += i & i.wrapping_neg();
+        }
+    }
+
+    /// Sum of all weights.
+    pub(crate) fn total(&self) -> u64 {
+        self.prefix(self.tree.len())
+    }
+
+    /// The index whose weight span contains `target` (0 <= target < total).
+    pub(crate) fn find(&self, mut target: u64) -> usize {
+        let mut position = 0;
+        let mut step = self.tree.len();
+        while step > 0 {
+            let next = position + step;
+            if next <= self.tree.len() && self.tree[next - 1] <= target {
+                position = next;
+                target -= self.tree[next - 1];
+            }
+            step /= 2;
+        }
+        position
+    }
+}
+
+/// The free agents of one queue (online, connected, with a free slot).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct AgentPool {
+    /// Least active first, then least recently assigned, then agent number.
+    pub by_load: BTreeSet<(u32, u64, u32)>,
+    /// Fixed order: routing order, then agent number.
+    pub by_order: BTreeSet<(u32, u32)>,
+    /// Weight 1 per free agent, for uniform random picks.
+    pub uniform: Fenwick,
+    /// Routing weight per free agent, for weighted random picks.
+    pub weighted: Fenwick,
+}
+
+impl AgentPool {
+    pub(crate) fn insert(&mut self, agent: u32, key: PoolKey) {
+        self.by_load.insert((key.load, key.last_assigned, agent));
+        self.by_order.insert((key.order, agent));
+        self.uniform.add(agent as usize, 1);
+        self.weighted.add(agent as usize, i64::from(key.weight));
+    }
+
+    pub(crate) fn remove(&mut self, agent: u32, key: PoolKey) {
+        self.by_load.remove(&(key.load, key.last_assigned, agent));
+        self.by_order.remove(&(key.order, agent));
+        self.uniform.add(agent as usize, -1);
+        self.weighted.add(agent as usize, -i64::from(key.weight));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.by_load.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.by_load.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fenwick_find_maps_each_target_to_the_weight_span_that_holds_it() {
+        let mut tree = Fenwick::default();
+        tree.add(0, 2);
+        tree.add(3, 1);
+        tree.add(9, 3);
+        assert_eq!(tree.total(), 6);
+        let picks: Vec<usize> = (0..6).map(|t| tree.find(t)).collect();
+        assert_eq!(picks, vec![0, 0, 3, 9, 9, 9]);
+        tree.add(0, -2);
+        assert_eq!(tree.total(), 4);
+        assert_eq!(tree.find(0), 3);
+    }
+}

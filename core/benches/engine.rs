@@ -1,1 +1,919 @@
-fn main() {}
+//! Engine benchmark: message throughput, routing decisions and memory per active session.
+//!
+//! A plain binary without a harness, timed with `std::time::Instant`:
+//!
+//! ```text
+//! cargo bench -p switchboard-core --bench engine              # full sizes
+//! cargo bench -p switchboard-core --bench engine -- --smoke   # small sizes, a few seconds
+//! ```
+//!
+//! `--only messages|backlog|arrivals|memory` runs one section. Unknown arguments (such as
+//! the `--bench` that `cargo bench` adds) are ignored. The
+//! figures, what each one includes, and the targets are in `docs/performance.md`.
+//!
+//! Everything runs on one thread against a virtual clock that stands still during the timed
+//! loops, so no deadline comes due inside them. The host's share of the work is included
+//! where a host has to do it: building each command, and draining (here: dropping) every
+//! output after every command.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::process::Command as Process;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use switchboard_core::ids::{AgentId, SessionId, TenantId};
+use switchboard_core::protocol::model::{
+    AgentProfile, AgentStatus, Department, MessageKind, QueueConfig, RoutingRule, StaffRole,
+    Strategy, TenantSettings, VisitorProfile,
+};
+use switchboard_core::{
+    Actor, Command, Engine, EngineConfig, Event, Output, Recipient, Reply, Role, Timestamp,
+};
+
+const TENANT: &str = "bench";
+/// The virtual clock during setup and the timed loops.
+const NOW: Timestamp = Timestamp(1_000_000);
+/// A chat message of 100 bytes.
+const BODY: &str = "Thanks for waiting! I have looked at your order and the parcel left our warehouse this morning.";
+
+/// Sizes and durations for one run.
+struct Mode {
+    smoke: bool,
+    warm_up: Duration,
+    measure: Duration,
+    message_sessions: u32,
+    message_agents: u32,
+    backlog_agents: &'static [u32],
+    backlog_queued: &'static [u32],
+    arrival_agents: &'static [u32],
+    memory_sessions: u32,
+}
+
+impl Mode {
+    fn new(smoke: bool) -> Self {
+        if smoke {
+            Mode {
+                smoke,
+                warm_up: Duration::from_millis(20),
+                measure: Duration::from_millis(100),
+                message_sessions: 1_000,
+                message_agents: 340,
+                backlog_agents: &[100],
+                backlog_queued: &[1_000],
+                arrival_agents: &[100],
+                memory_sessions: 10_000,
+            }
+        } else {
+            Mode {
+                smoke,
+                warm_up: Duration::from_millis(500),
+                measure: Duration::from_secs(2),
+                message_sessions: 10_000,
+                message_agents: 3_400,
+                backlog_agents: &[1_000, 10_000],
+                backlog_queued: &[1_000, 10_000, 100_000],
+                arrival_agents: &[1_000, 10_000],
+                memory_sessions: 100_000,
+            }
+        }
+    }
+}
+
+/// Operations counted, the time they took (untimed host work excluded), and a count of
+/// something observed during them (offers made, say).
+#[derive(Default, Clone, Copy)]
+struct Measured {
+    ops: u64,
+    busy: Duration,
+    seen: u64,
+}
+
+impl Measured {
+    fn per_second(self) -> f64 {
+        self.ops as f64 / self.busy.as_secs_f64()
+    }
+
+    fn ns_per_op(self) -> f64 {
+        self.busy.as_nanos() as f64 / self.ops as f64
+    }
+}
+
+/// Runs `batch` for the warm-up, then until its timed share reaches the measuring time.
+/// `batch` returns how many operations it timed, how long they took, and how many of
+/// something it saw.
+fn measure(mode: &Mode, mut batch: impl FnMut() -> (u64, Duration, u64)) -> Measured {
+    let mut warm = Duration::ZERO;
+    while warm < mode.warm_up {
+        warm += batch().1;
+    }
+    let mut total = Measured::default();
+    while total.busy < mode.measure {
+        let (ops, busy, seen) = batch();
+        total.ops += ops;
+        total.busy += busy;
+        total.seen += seen;
+    }
+    total
+}
+
+/// Skills given to the agents (and required by sessions, through a routing rule).
+#[derive(Clone, Copy, PartialEq)]
+enum Skills {
+    /// No skills, no rule.
+    None,
+    /// Every agent is a perfect match: the skill-based scan stops at the first free agent.
+    AllPerfect,
+    /// Nobody is a perfect match: the skill-based scan visits every free agent.
+    NonePerfect,
+}
+
+/// What a test tenant looks like.
+struct Spec {
+    agents: u32,
+    max_chats: u16,
+    strategy: Strategy,
+    skills: Skills,
+    queue_when_no_agents: bool,
+    inactivity_close: bool,
+}
+
+/// An engine with one tenant, one department, one queue and `agents` agents (offline).
+struct World {
+    engine: Engine,
+    tenant: TenantId,
+    agents: Vec<Actor>,
+    visitors: u64,
+}
+
+/// Applies a setup command, panicking on error, and drops its outputs.
+fn setup(engine: &mut Engine, actor: &Actor, command: Command) {
+    let name = command.name();
+    if let Err(error) = engine.handle(NOW, actor, command) {
+        panic!("{name} failed: {error:?}");
+    }
+    drain(engine);
+}
+
+/// Drains every output and drops it, as a host that has delivered it would.
+fn drain(engine: &mut Engine) {
+    while engine.poll_output().is_some() {}
+}
+
+/// Drains every output; session offers are noted as (agent number, session). Returns how
+/// many offers there were.
+fn drain_offers(engine: &mut Engine, offers: &mut VecDeque<(u32, SessionId)>) -> u64 {
+    let mut made = 0;
+    while let Some(output) = engine.poll_output() {
+        if let Output::Deliver {
+            to,
+            event: Event::Offered { offer },
+            ..
+        } = &output
+            && offer.transfer_id.is_none()
+            && let Some(Recipient::Staff { id }) = to.first()
+        {
+            offers.push_back((agent_number(id), offer.session_id));
+            made += 1;
+        }
+    }
+    made
+}
+
+/// Agents are named `a<number>`.
+fn agent_number(id: &AgentId) -> u32 {
+    id.as_str()[1..]
+        .parse()
+        .expect("bench agent ids are a<number>")
+}
+
+impl World {
+    fn new(spec: &Spec) -> Self {
+        let mut engine = Engine::new(EngineConfig {
+            seed: 7,
+            ..Default::default()
+        });
+        let root = Actor::new(TENANT, "root", Role::Superadmin);
+        let admin = Actor::new(TENANT, "admin", Role::TenantAdmin);
+        let mut settings = TenantSettings::default();
+        if spec.inactivity_close {
+            settings.timing.inactivity_close_ms = Some(15 * 60_000);
+        }
+        setup(&mut engine, &root, Command::CreateTenant { settings });
+        setup(
+            &mut engine,
+            &admin,
+            Command::UpsertDepartment {
+                department: Department {
+                    id: "support".into(),
+                    name: "Support".into(),
+                },
+            },
+        );
+        let queue: QueueConfig = serde_json::from_value(json!({
+            "id": "support",
+            "name": "Support",
+            "department_id": "support",
+            "strategy": spec.strategy,
+            "queue_when_no_agents": spec.queue_when_no_agents,
+        }))
+        .expect("valid queue");
+        setup(&mut engine, &admin, Command::UpsertQueue { queue });
+        if spec.skills != Skills::None {
+            let rule: RoutingRule = serde_json::from_value(json!({
+                "actions": {
+                    "queue": "support",
+                    "assignment_type": "skill_based",
+                    "required_skills": ["billing"],
+                }
+            }))
+            .expect("valid rule");
+            setup(
+                &mut engine,
+                &admin,
+                Command::SetRoutingRules { rules: vec![rule] },
+            );
+        }
+        let tenant = TenantId::from(TENANT);
+        let mut agents = Vec::with_capacity(spec.agents as usize);
+        for no in 0..spec.agents {
+            let id = format!("a{no}");
+            let mut skills = BTreeMap::new();
+            match spec.skills {
+                Skills::None => {}
+                Skills::AllPerfect => {
+                    skills.insert("billing".to_owned(), 10);
+                }
+                Skills::NonePerfect => {
+                    skills.insert("billing".to_owned(), 5);
+                }
+            }
+            let agent = AgentProfile {
+                id: AgentId::from(id.as_str()),
+                name: format!("Agent {no}"),
+                email: None,
+                role: StaffRole::Agent,
+                departments: vec!["support".into()],
+                skills,
+                languages: vec!["en".to_owned()],
+                max_concurrent_chats: spec.max_chats,
+                auto_accept: false,
+                routing_weight: 1 + (no % 5) as u16,
+                routing_order: 0,
+            };
+            setup(&mut engine, &admin, Command::UpsertAgent { agent });
+            agents.push(Actor {
+                tenant_id: tenant.clone(),
+                id: Arc::from(id),
+                role: Role::Agent,
+            });
+        }
+        World {
+            engine,
+            tenant,
+            agents,
+            visitors: 0,
+        }
+    }
+
+    /// Sets every agent online; offers made on the way are noted.
+    fn all_online(&mut self, offers: &mut VecDeque<(u32, SessionId)>) {
+        for no in 0..self.agents.len() {
+            let command = Command::SetAgentStatus {
+                status: AgentStatus::Online,
+                agent_id: None,
+            };
+            self.engine
+                .handle(NOW, &self.agents[no], command)
+                .expect("agent online");
+            drain_offers(&mut self.engine, offers);
+        }
+    }
+
+    /// A new visitor starts a chat (no first message); offers made are noted.
+    fn start(&mut self, offers: &mut VecDeque<(u32, SessionId)>) -> (Actor, SessionId) {
+        self.visitors += 1;
+        let n = self.visitors;
+        let visitor = Actor {
+            tenant_id: self.tenant.clone(),
+            id: Arc::from(format!("v{n}")),
+            role: Role::Visitor,
+        };
+        let command = Command::StartSession {
+            visitor: VisitorProfile {
+                name: Some(format!("Visitor {n}")),
+                ..Default::default()
+            },
+            department_id: None,
+            issue_type: None,
+            language: None,
+            initial_message: None,
+            client_message_id: None,
+        };
+        let reply = self.engine.handle(NOW, &visitor, command);
+        drain_offers(&mut self.engine, offers);
+        match reply {
+            Ok(Reply::SessionStarted { session_id, .. }) => (visitor, session_id),
+            other => panic!("unexpected start_session reply {other:?}"),
+        }
+    }
+
+    fn accept(&mut self, agent: u32, session_id: SessionId) {
+        self.engine
+            .handle(
+                NOW,
+                &self.agents[agent as usize],
+                Command::AcceptOffer { session_id },
+            )
+            .expect("offer accepted");
+        drain(&mut self.engine);
+    }
+
+    /// The agent closes the chat (it leaves memory); offers the freed slot causes are noted.
+    fn close(
+        &mut self,
+        agent: u32,
+        session_id: SessionId,
+        offers: &mut VecDeque<(u32, SessionId)>,
+    ) -> u64 {
+        self.engine
+            .handle(
+                NOW,
+                &self.agents[agent as usize],
+                Command::CloseSession { session_id },
+            )
+            .expect("session closed");
+        drain_offers(&mut self.engine, offers)
+    }
+}
+
+fn strategy_name(strategy: Strategy) -> &'static str {
+    match strategy {
+        Strategy::LeastActive => "least_active",
+        Strategy::RoundRobin => "round_robin",
+        Strategy::FixedOrder => "fixed_order",
+        Strategy::Random => "random",
+        Strategy::WeightedRandom => "weighted_random",
+        Strategy::SkillBased => "skill_based",
+        Strategy::Broadcast => "broadcast",
+        Strategy::Manual => "manual",
+        Strategy::External => "external",
+    }
+}
+
+const LOG_STRATEGIES: [Strategy; 5] = [
+    Strategy::LeastActive,
+    Strategy::RoundRobin,
+    Strategy::FixedOrder,
+    Strategy::Random,
+    Strategy::WeightedRandom,
+];
+
+/// 1234567 -> "1,234,567".
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Messages
+
+fn bench_messages(mode: &Mode) {
+    let sessions = mode.message_sessions;
+    let mut world = World::new(&Spec {
+        agents: mode.message_agents,
+        max_chats: 3,
+        strategy: Strategy::LeastActive,
+        skills: Skills::None,
+        queue_when_no_agents: false,
+        inactivity_close: false,
+    });
+    let mut offers = VecDeque::new();
+    world.all_online(&mut offers);
+    let mut chats: Vec<(Actor, u32, SessionId)> = Vec::with_capacity(sessions as usize);
+    for _ in 0..sessions {
+        let (visitor, session) = world.start(&mut offers);
+        let (agent, offered) = offers.pop_front().expect("a free agent");
+        assert_eq!(offered, session);
+        world.accept(agent, session);
+        chats.push((visitor, agent, session));
+    }
+    assert!(offers.is_empty());
+
+    const BATCH: u64 = 10_000;
+    let mut k = 0usize;
+    let World { engine, agents, .. } = &mut world;
+    let result = measure(mode, || {
+        let started = Instant::now();
+        for _ in 0..BATCH {
+            let (visitor, agent, session) = &chats[(k / 2) % chats.len()];
+            let actor = if k % 2 == 0 {
+                visitor
+            } else {
+                &agents[*agent as usize]
+            };
+            let command = Command::SendMessage {
+                session_id: *session,
+                body: BODY.to_owned(),
+                kind: MessageKind::Text,
+                attachment: None,
+                client_message_id: None,
+            };
+            match engine.handle(NOW, actor, command) {
+                Ok(Reply::MessageAccepted { .. }) => {}
+                other => panic!("unexpected send_message reply {other:?}"),
+            }
+            drain(engine);
+            k += 1;
+        }
+        (BATCH, started.elapsed(), 0)
+    });
+
+    // The host's share alone: building the command (and dropping it).
+    let build = measure(mode, || {
+        let started = Instant::now();
+        for i in 0..BATCH {
+            let command = Command::SendMessage {
+                session_id: SessionId(i),
+                body: BODY.to_owned(),
+                kind: MessageKind::Text,
+                attachment: None,
+                client_message_id: None,
+            };
+            std::hint::black_box(&command);
+        }
+        (BATCH, started.elapsed(), 0)
+    });
+
+    println!(
+        "## 1. Message commands (send_message, {} bytes)",
+        BODY.len()
+    );
+    println!();
+    println!(
+        "{} active sessions in one tenant, {} agents (max 3 chats each). Visitor and agent",
+        grouped(u64::from(sessions)),
+        grouped(u64::from(mode.message_agents))
+    );
+    println!("messages alternate across the sessions; every output is drained after each command.");
+    println!();
+    println!("| commands | seconds | commands/s | ns/command |");
+    println!("|---:|---:|---:|---:|");
+    println!(
+        "| {} | {:.2} | {} | {:.0} |",
+        grouped(result.ops),
+        result.busy.as_secs_f64(),
+        grouped(result.per_second() as u64),
+        result.ns_per_op()
+    );
+    println!();
+    println!(
+        "Of which building the command on the host side: {:.0} ns.",
+        build.ns_per_op()
+    );
+    println!();
+}
+
+// ---------------------------------------------------------------------------------------
+// 2a. Routing: draining a backlog
+
+/// One cell of the backlog benchmark: `queued` sessions wait, `agents` agents (one slot
+/// each) all hold an offer. A cycle is: an agent accepts its offer, then closes the chat;
+/// closing frees the slot and, inside the same `close_session`, the engine offers the head
+/// of the waiting line to an agent under `strategy` (the decision). The waiting line is
+/// topped up, untimed, between batches.
+struct BacklogResult {
+    cycles: Measured,
+    flush: Option<(Duration, u64)>,
+}
+
+fn backlog_cell(mode: &Mode, strategy: Strategy, agents: u32, queued: u32) -> BacklogResult {
+    let skills = if strategy == Strategy::SkillBased {
+        Skills::AllPerfect
+    } else {
+        Skills::None
+    };
+    let mut world = World::new(&Spec {
+        agents,
+        max_chats: 1,
+        strategy,
+        skills,
+        queue_when_no_agents: true,
+        inactivity_close: false,
+    });
+    let mut offers = VecDeque::with_capacity(agents as usize + 1_000);
+    for _ in 0..(u64::from(queued) + u64::from(agents)) {
+        world.start(&mut offers);
+    }
+    assert!(offers.is_empty(), "nobody is online yet");
+    world.all_online(&mut offers);
+    assert_eq!(offers.len(), agents as usize, "one offer per agent");
+
+    let batch = if queued > 0 {
+        (queued / 10).clamp(1, 1_000)
+    } else {
+        agents.min(1_000)
+    };
+    let cycles = measure(mode, || {
+        let mut decisions = 0;
+        let started = Instant::now();
+        for _ in 0..batch {
+            let (agent, session) = offers.pop_front().expect("an outstanding offer");
+            world.accept(agent, session);
+            decisions += world.close(agent, session, &mut offers);
+        }
+        let busy = started.elapsed();
+        for _ in 0..batch {
+            world.start(&mut offers);
+        }
+        (u64::from(batch), busy, decisions)
+    });
+    if queued > 0 {
+        // Every cycle (warm-up included) made exactly one offer.
+        assert_eq!(offers.len(), agents as usize);
+        assert_eq!(cycles.seen, cycles.ops);
+    }
+
+    // Coalesced queue positions: the one flush due after the position interval.
+    let flush = (strategy == Strategy::LeastActive && queued > 0).then(|| {
+        let later = Timestamp(NOW.0 + 2_001);
+        let started = Instant::now();
+        world.engine.handle_timeout(later);
+        let mut outputs = 0;
+        while world.engine.poll_output().is_some() {
+            outputs += 1;
+        }
+        (started.elapsed(), outputs)
+    });
+    BacklogResult { cycles, flush }
+}
+
+fn bench_backlog(mode: &Mode) {
+    println!("## 2a. Routing decisions while a backlog waits");
+    println!();
+    println!(
+        "Agents have one slot each and all hold an offer; `queued` sessions wait behind them."
+    );
+    println!(
+        "One cycle = accept_offer + close_session by an agent; the close frees the slot and the"
+    );
+    println!("engine offers the head of the line to an agent (one decision) in the same command.");
+    println!("The `no decision` rows run the same cycle with an empty line (no offer is made):");
+    println!("`ns over baseline` is the cycle's cost above that, i.e. what the decision adds.");
+    println!();
+    println!(
+        "| strategy | agents | queued | cycles | offers made | decisions/s | ns/cycle | ns over baseline |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut flushes = Vec::new();
+    for &agents in mode.backlog_agents {
+        let base = backlog_cell(mode, Strategy::LeastActive, agents, 0);
+        assert_eq!(base.cycles.seen, 0);
+        let baseline = base.cycles.ns_per_op();
+        println!(
+            "| no decision | {} | 0 | {} | 0 | {} cycles/s | {:.0} | - |",
+            grouped(u64::from(agents)),
+            grouped(base.cycles.ops),
+            grouped(base.cycles.per_second() as u64),
+            baseline
+        );
+        let mut strategies: Vec<Strategy> = LOG_STRATEGIES.to_vec();
+        strategies.push(Strategy::SkillBased);
+        for strategy in strategies {
+            for &queued in mode.backlog_queued {
+                // Skill-based once per agent count, at the largest line.
+                if strategy == Strategy::SkillBased
+                    && queued != *mode.backlog_queued.last().expect("sizes")
+                {
+                    continue;
+                }
+                let result = backlog_cell(mode, strategy, agents, queued);
+                println!(
+                    "| {} | {} | {} | {} | {} | {} | {:.0} | {:.0} |",
+                    strategy_name(strategy),
+                    grouped(u64::from(agents)),
+                    grouped(u64::from(queued)),
+                    grouped(result.cycles.ops),
+                    grouped(result.cycles.seen),
+                    grouped(result.cycles.per_second() as u64),
+                    result.cycles.ns_per_op(),
+                    result.cycles.ns_per_op() - baseline
+                );
+                if let Some(flush) = result.flush {
+                    flushes.push((agents, queued, flush));
+                }
+            }
+        }
+    }
+    println!();
+    println!("Queue-position flush (handle_timeout once the position interval has passed, all");
+    println!("outputs drained), measured after the least_active runs:");
+    println!();
+    println!("| agents | queued | outputs | ms per flush |");
+    println!("|---:|---:|---:|---:|");
+    for (agents, queued, (time, outputs)) in flushes {
+        println!(
+            "| {} | {} | {} | {:.2} |",
+            grouped(u64::from(agents)),
+            grouped(u64::from(queued)),
+            grouped(outputs),
+            time.as_secs_f64() * 1e3
+        );
+    }
+    println!();
+}
+
+// ---------------------------------------------------------------------------------------
+// 2b. Routing: arrivals into a pool of free agents
+
+/// `agents` agents are online and free; a cycle is: a new visitor starts a chat (the engine
+/// picks an agent from the whole free pool and offers it: the decision), the agent accepts
+/// and closes it.
+fn arrival_cell(mode: &Mode, strategy: Strategy, agents: u32, skills: Skills) -> Measured {
+    let mut world = World::new(&Spec {
+        agents,
+        max_chats: 2,
+        strategy,
+        skills,
+        queue_when_no_agents: false,
+        inactivity_close: false,
+    });
+    let mut offers = VecDeque::new();
+    world.all_online(&mut offers);
+    assert!(offers.is_empty());
+    const BATCH: u64 = 1_000;
+    measure(mode, || {
+        let started = Instant::now();
+        for _ in 0..BATCH {
+            let (_visitor, session) = world.start(&mut offers);
+            let (agent, offered) = offers.pop_front().expect("a free agent");
+            debug_assert_eq!(offered, session);
+            world.accept(agent, session);
+            world.close(agent, session, &mut offers);
+        }
+        (BATCH, started.elapsed(), 0)
+    })
+}
+
+fn bench_arrivals(mode: &Mode) {
+    println!("## 2b. Routing decisions on arrival, over a pool of free agents");
+    println!();
+    println!("Every agent is online with free slots and nothing waits. One cycle = start_session");
+    println!("(routing picks one agent out of the whole free pool and offers: the decision) +");
+    println!("accept_offer + close_session.");
+    println!();
+    println!("| strategy | free agents | cycles | decisions/s | ns/cycle |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut rows: Vec<(Strategy, Skills, &str)> = LOG_STRATEGIES
+        .iter()
+        .map(|&s| (s, Skills::None, strategy_name(s)))
+        .collect();
+    rows.push((
+        Strategy::SkillBased,
+        Skills::AllPerfect,
+        "skill_based, first agent a perfect match",
+    ));
+    rows.push((
+        Strategy::SkillBased,
+        Skills::NonePerfect,
+        "skill_based, no perfect match (full scan)",
+    ));
+    for (strategy, skills, name) in rows {
+        for &agents in mode.arrival_agents {
+            let result = arrival_cell(mode, strategy, agents, skills);
+            println!(
+                "| {} | {} | {} | {} | {:.0} |",
+                name,
+                grouped(u64::from(agents)),
+                grouped(result.ops),
+                grouped(result.per_second() as u64),
+                result.ns_per_op()
+            );
+        }
+    }
+    println!();
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Memory
+
+/// Resident memory of this process in bytes (Linux).
+fn resident_bytes(page: u64) -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * page)
+}
+
+/// The kernel's page size for this process's mappings (Linux), else 4 KiB.
+fn page_size() -> u64 {
+    std::fs::read_to_string("/proc/self/smaps")
+        .ok()
+        .and_then(|smaps| {
+            smaps.lines().find_map(|line| {
+                let kb = line.strip_prefix("KernelPageSize:")?;
+                kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok()
+            })
+        })
+        .map_or(4096, |kb| kb * 1024)
+}
+
+/// Runs in a fresh process: `n` active sessions, then all closed, then `n` more visitors
+/// who each chat and leave. Prints resident memory at each point.
+fn memory_child(n: u32, timers: bool) {
+    let page = page_size();
+    let agents = (n / 10).max(1);
+    let mut world = World::new(&Spec {
+        agents,
+        max_chats: 10,
+        strategy: Strategy::LeastActive,
+        skills: Skills::None,
+        queue_when_no_agents: false,
+        inactivity_close: timers,
+    });
+    let mut offers = VecDeque::with_capacity(16);
+    world.all_online(&mut offers);
+    // The bench's own list of chats is written before the first reading.
+    let mut chats = vec![(u32::MAX, SessionId(u64::MAX)); n as usize];
+    let Some(before) = resident_bytes(page) else {
+        println!("memory unavailable");
+        return;
+    };
+    for slot in &mut chats {
+        let (_visitor, session) = world.start(&mut offers);
+        let (agent, offered) = offers.pop_front().expect("a free agent");
+        assert_eq!(offered, session);
+        world.accept(agent, session);
+        *slot = (agent, session);
+    }
+    let active = resident_bytes(page).unwrap_or(0);
+    for &(agent, session) in &chats {
+        world.close(agent, session, &mut offers);
+    }
+    assert!(offers.is_empty());
+    let closed = resident_bytes(page).unwrap_or(0);
+    for _ in 0..n {
+        let (_visitor, session) = world.start(&mut offers);
+        let (agent, _) = offers.pop_front().expect("a free agent");
+        world.accept(agent, session);
+        world.close(agent, session, &mut offers);
+    }
+    let again = resident_bytes(page).unwrap_or(0);
+    println!("memory {before} {active} {closed} {again} {page}");
+}
+
+fn bench_memory(mode: &Mode) {
+    let n = mode.memory_sessions;
+    println!("## 3. Memory per active session (no message text)");
+    println!();
+    println!(
+        "A fresh process per row: {} agents online, then {} visitors start a chat (name only,",
+        grouped(u64::from((n / 10).max(1))),
+        grouped(u64::from(n))
+    );
+    println!(
+        "no message) and an agent accepts each. Resident memory (/proc/self/statm) before and"
+    );
+    println!("after, divided by the sessions. Then all are closed, then as many new visitors chat");
+    println!("and leave one at a time (never more than one active).");
+    println!();
+    println!(
+        "| settings | sessions | RSS before | RSS active | bytes/active session | still resident after closing all, per session | growth per further visitor who chatted and left |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (name, timers) in [
+        ("default (no session timers)", false),
+        ("inactivity close on (one timer per chat)", true),
+    ] {
+        let exe = std::env::current_exe().ok();
+        let child = exe.and_then(|exe| {
+            let mut args = vec!["--memory-child".to_owned(), n.to_string()];
+            if timers {
+                args.push("timers".to_owned());
+            }
+            Process::new(exe).args(args).output().ok()
+        });
+        let line = child
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+            .and_then(|text| {
+                text.lines()
+                    .find(|l| l.starts_with("memory "))
+                    .map(str::to_owned)
+            });
+        let numbers: Vec<u64> = line
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        let &[before, active, closed, again, _page] = numbers.as_slice() else {
+            println!(
+                "| {name} | {} | n/a | n/a | n/a (needs Linux /proc) | n/a | n/a |",
+                grouped(u64::from(n))
+            );
+            continue;
+        };
+        let per = |a: u64, b: u64| (a as f64 - b as f64) / f64::from(n);
+        println!(
+            "| {name} | {} | {:.1} MiB | {:.1} MiB | {:.0} | {:.0} | {:.0} |",
+            grouped(u64::from(n)),
+            before as f64 / 1_048_576.0,
+            active as f64 / 1_048_576.0,
+            per(active, before),
+            per(closed, before),
+            per(again, closed),
+        );
+    }
+    println!();
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// Cores online on the machine (Linux), and how many this process may run on.
+fn cores() -> (Option<usize>, usize) {
+    let online = std::fs::read_to_string("/sys/devices/system/cpu/online")
+        .ok()
+        .map(|text| {
+            text.trim()
+                .split(',')
+                .filter_map(|range| {
+                    let mut ends = range.split('-').map(|n| n.parse::<usize>().ok());
+                    match (ends.next().flatten(), ends.next()) {
+                        (Some(a), Some(Some(b))) => Some(b - a + 1),
+                        (Some(_), None) => Some(1),
+                        _ => None,
+                    }
+                })
+                .sum()
+        });
+    let usable = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (online, usable)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "--memory-child") {
+        let n = args
+            .get(at + 1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10_000);
+        let timers = args.get(at + 2).is_some_and(|v| v == "timers");
+        memory_child(n, timers);
+        return;
+    }
+    let mode = Mode::new(args.iter().any(|a| a == "--smoke"));
+    let (online, usable) = cores();
+    println!(
+        "# switchboard-core engine benchmark ({} sizes)",
+        if mode.smoke { "smoke" } else { "full" }
+    );
+    println!();
+    println!(
+        "- cores: {} online, {} usable by this process",
+        online.map_or_else(|| "?".to_owned(), |n| n.to_string()),
+        usable
+    );
+    println!(
+        "- build: {}",
+        if cfg!(debug_assertions) {
+            "NOT optimised (debug assertions on): figures are meaningless"
+        } else {
+            "optimised (debug assertions off)"
+        }
+    );
+    println!(
+        "- each case: {:.2} s warm-up, then at least {:.2} s of timed work, one thread",
+        mode.warm_up.as_secs_f64(),
+        mode.measure.as_secs_f64()
+    );
+    println!();
+    // `--only <messages|backlog|arrivals|memory>` runs one section (for profiling).
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|at| args.get(at + 1))
+        .map(String::as_str);
+    let wanted = |section: &str| only.is_none_or(|o| o == section);
+    let started = Instant::now();
+    if wanted("messages") {
+        bench_messages(&mode);
+    }
+    if wanted("backlog") {
+        bench_backlog(&mode);
+    }
+    if wanted("arrivals") {
+        bench_arrivals(&mode);
+    }
+    if wanted("memory") {
+        bench_memory(&mode);
+    }
+    println!("Total run time: {:.1} s", started.elapsed().as_secs_f64());
+}

@@ -44,7 +44,10 @@ impl Role {
     /// Supervision: act on any session of the tenant and on other agents' presence.
     #[must_use]
     pub fn can_supervise(self) -> bool {
-        matches!(self, Role::Superadmin | Role::TenantAdmin | Role::Supervisor)
+        matches!(
+            self,
+            Role::Superadmin | Role::TenantAdmin | Role::Supervisor
+        )
     }
 
     /// Handling chats: taking offers, writing to visitors, notes, tags, transfers.

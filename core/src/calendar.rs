@@ -129,10 +129,16 @@ impl Calendar {
                 let start = parse_minute("start", &interval.start)?;
                 let mut end = parse_minute("end", &interval.end)?;
                 if start == 24 * 60 {
-                    return Err(CommandError::invalid("start", "24:00 is not an opening time"));
+                    return Err(CommandError::invalid(
+                        "start",
+                        "24:00 is not an opening time",
+                    ));
                 }
                 if end == start {
-                    return Err(CommandError::invalid("end", "an interval must not be empty"));
+                    return Err(CommandError::invalid(
+                        "end",
+                        "an interval must not be empty",
+                    ));
                 }
                 if end < start {
                     end += 24 * 60;
@@ -150,8 +156,8 @@ impl Calendar {
             return false;
         };
         let local = instant.to_zoned(self.zone.clone()).datetime();
-        let minute = u16::from(local.hour().unsigned_abs()) * 60
-            + u16::from(local.minute().unsigned_abs());
+        let minute =
+            u16::from(local.hour().unsigned_abs()) * 60 + u16::from(local.minute().unsigned_abs());
         let today = Weekday::from_jiff(local.weekday()).index();
         let yesterday = (today + 6) % 7;
         self.days[today]

@@ -32,7 +32,9 @@ pub fn parse_request(text: &str) -> Result<(Timestamp, Actor, Command), CommandE
         && v != PROTOCOL_VERSION
     {
         return Err(CommandError::Malformed {
-            reason: format!("protocol version {v} is not supported (this engine speaks {PROTOCOL_VERSION})"),
+            reason: format!(
+                "protocol version {v} is not supported (this engine speaks {PROTOCOL_VERSION})"
+            ),
         });
     }
     Ok((request.now, request.actor, request.command))

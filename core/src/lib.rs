@@ -40,6 +40,6 @@ pub use error::CommandError;
 pub use protocol::PROTOCOL_VERSION;
 pub use protocol::command::Command;
 pub use protocol::event::Event;
-pub use protocol::output::{Effect, Output, Record, Recipient};
+pub use protocol::output::{Effect, Output, Recipient, Record};
 pub use protocol::reply::Reply;
 pub use time::Timestamp;

@@ -116,8 +116,14 @@ mod tests {
         timers.set(offer(2), Timestamp(20));
         timers.set(offer(1), Timestamp(10));
         assert_eq!(timers.next_deadline(), Some(Timestamp(10)));
-        assert_eq!(timers.pop_due(Timestamp(100)), Some((Timestamp(10), offer(1))));
-        assert_eq!(timers.pop_due(Timestamp(100)), Some((Timestamp(20), offer(2))));
+        assert_eq!(
+            timers.pop_due(Timestamp(100)),
+            Some((Timestamp(10), offer(1)))
+        );
+        assert_eq!(
+            timers.pop_due(Timestamp(100)),
+            Some((Timestamp(20), offer(2)))
+        );
         assert_eq!(timers.pop_due(Timestamp(100)), None);
         assert_eq!(timers.len(), 0);
     }

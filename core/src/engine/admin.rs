@@ -20,7 +20,10 @@ use crate::protocol::reply::Reply;
 use crate::timer::TimerKey;
 
 /// Checks every field of tenant settings against the limits.
-pub(crate) fn validate_settings(limits: &Limits, settings: &TenantSettings) -> Result<(), CommandError> {
+pub(crate) fn validate_settings(
+    limits: &Limits,
+    settings: &TenantSettings,
+) -> Result<(), CommandError> {
     limits.check_short("name", Some(&settings.name))?;
     let b = &settings.branding;
     for (field, value) in [
@@ -73,7 +76,10 @@ fn validate_agent(limits: &Limits, agent: &AgentProfile) -> Result<(), CommandEr
         limits.check_id("agent.languages", language)?;
     }
     if agent.max_concurrent_chats > 1000 {
-        return Err(CommandError::invalid("agent.max_concurrent_chats", "at most 1000"));
+        return Err(CommandError::invalid(
+            "agent.max_concurrent_chats",
+            "at most 1000",
+        ));
     }
     Ok(())
 }
@@ -85,14 +91,20 @@ fn validate_queue(limits: &Limits, queue: &QueueConfig) -> Result<(), CommandErr
         return Err(CommandError::invalid("queue", "timeouts must be positive"));
     }
     if queue.broadcast_limit == 0 {
-        return Err(CommandError::invalid("queue.broadcast_limit", "must be positive"));
+        return Err(CommandError::invalid(
+            "queue.broadcast_limit",
+            "must be positive",
+        ));
     }
     Ok(())
 }
 
 impl TenantState {
     fn require_admin(actor: &Actor) -> Result<(), CommandError> {
-        actor.require(actor.role.can_administer(), "only administrators change configuration")
+        actor.require(
+            actor.role.can_administer(),
+            "only administrators change configuration",
+        )
     }
 
     pub(crate) fn update_settings(
@@ -113,7 +125,7 @@ impl TenantState {
         self.audit(cx, actor, "update_tenant_settings", self.id.to_string());
         // A looser fairness cap can free agents at once.
         let queues: Vec<u32> = self.queue_index.values().copied().collect();
-        self.drain_queues(cx, queues);
+        self.drain_queues(queues);
         Ok(Reply::Ok)
     }
 
@@ -125,7 +137,11 @@ impl TenantState {
     ) -> Result<Reply, CommandError> {
         Self::require_admin(actor)?;
         cx.limits.check_id("department.id", &department.id)?;
-        Limits::check_required("department.name", &department.name, cx.limits.max_short_text_bytes)?;
+        Limits::check_required(
+            "department.name",
+            &department.name,
+            cx.limits.max_short_text_bytes,
+        )?;
         let max = self.settings.limits.max_departments;
         if !self.departments.contains_key(&department.id) && self.departments.len() as u32 >= max {
             return Err(CommandError::LimitReached {
@@ -146,7 +162,10 @@ impl TenantState {
     ) -> Result<Reply, CommandError> {
         Self::require_admin(actor)?;
         if !self.departments.contains_key(department_id) {
-            return Err(CommandError::not_found(ObjectKind::Department, department_id));
+            return Err(CommandError::not_found(
+                ObjectKind::Department,
+                department_id,
+            ));
         }
         let in_use = self
             .queues
@@ -231,7 +250,7 @@ impl TenantState {
                     self.queue(no).config.department_id != config.department_id;
                 self.queue_mut(no).config = config;
                 if !department_changed {
-                    self.dispatch_queue(cx, no);
+                    self.dispatch_queue(no);
                     return Ok(Reply::Ok);
                 }
                 no
@@ -252,7 +271,7 @@ impl TenantState {
                 self.set_agent_queues(cx, agent, queues);
             }
         }
-        self.dispatch_queue(cx, queue_no);
+        self.dispatch_queue(queue_no);
         Ok(Reply::Ok)
     }
 
@@ -345,11 +364,15 @@ impl TenantState {
             self.watchers.remove(&no);
         }
         if !self.agent(no).handles_chats() {
-            self.withdraw_agent_offers(cx, no, crate::protocol::event::WithdrawReason::AgentUnavailable);
+            self.withdraw_agent_offers(
+                cx,
+                no,
+                crate::protocol::event::WithdrawReason::AgentUnavailable,
+            );
             self.hand_back_chats(cx, no, UnassignReason::AgentRemoved);
         }
         self.announce_agent(cx, no);
-        self.drain_for_agents(cx, &[no]);
+        self.drain_for_agents(&[no]);
         Ok(Reply::Ok)
     }
 
@@ -366,7 +389,11 @@ impl TenantState {
         self.audit(cx, actor, "remove_agent", agent_id.to_string());
         self.agent_mut(no).status = AgentStatus::Offline;
         self.reindex_agent(cx, no);
-        self.withdraw_agent_offers(cx, no, crate::protocol::event::WithdrawReason::AgentUnavailable);
+        self.withdraw_agent_offers(
+            cx,
+            no,
+            crate::protocol::event::WithdrawReason::AgentUnavailable,
+        );
         self.hand_back_chats(cx, no, UnassignReason::AgentRemoved);
         self.set_agent_queues(cx, no, Vec::new());
         for session in self.sessions.values_mut() {
@@ -422,7 +449,10 @@ impl TenantState {
                 .get_or_insert_with(|| RuleId::from(format!("rule_{}", index + 1)));
             limits.check_id("rule.id", id)?;
             if !ids.insert(id.clone()) {
-                return Err(CommandError::invalid("rule.id", format!("{id} appears twice")));
+                return Err(CommandError::invalid(
+                    "rule.id",
+                    format!("{id} appears twice"),
+                ));
             }
             limits.check_short("rule.name", rule.name.as_deref())?;
             let t = &rule.triggers;
@@ -456,7 +486,12 @@ impl TenantState {
             }
         }
         rules.sort_by_key(|r| r.priority);
-        self.audit(cx, actor, "set_routing_rules", format!("{} rules", rules.len()));
+        self.audit(
+            cx,
+            actor,
+            "set_routing_rules",
+            format!("{} rules", rules.len()),
+        );
         self.rules = rules;
         Ok(Reply::Ok)
     }
@@ -472,9 +507,10 @@ impl TenantState {
     ) -> Result<Reply, CommandError> {
         match scope {
             CannedScope::Tenant => Self::require_admin(actor)?,
-            CannedScope::Personal => {
-                actor.require(actor.role.can_handle_chats(), "only agents keep canned responses")?
-            }
+            CannedScope::Personal => actor.require(
+                actor.role.can_handle_chats(),
+                "only agents keep canned responses",
+            )?,
         }
         Limits::check_required("title", &title, cx.limits.max_short_text_bytes)?;
         cx.limits.check_short("shortcut", shortcut.as_deref())?;

@@ -14,10 +14,10 @@ use crate::ids::{CannedResponseId, MessageId, NoteId, SessionId};
 use crate::limits::Limits;
 use crate::protocol::event::Event;
 use crate::protocol::model::{
-    Attachment, CannedScope, Csat, EndReason, MessageKind, MessageView, NoteView,
-    Sender, SenderKind, SessionStatus,
+    Attachment, CannedScope, Csat, EndReason, MessageKind, MessageView, NoteView, Sender,
+    SenderKind, SessionStatus,
 };
-use crate::protocol::output::{PushKind, Record, Recipient};
+use crate::protocol::output::{PushKind, Recipient, Record};
 use crate::protocol::reply::Reply;
 use crate::timer::TimerKey;
 
@@ -49,7 +49,14 @@ pub(crate) enum Party {
 impl Party {
     /// Holds the session or supervises the tenant.
     fn may_work_on(self) -> bool {
-        matches!(self, Party::Staff { holder: true, .. } | Party::Staff { supervisor: true, .. })
+        matches!(
+            self,
+            Party::Staff { holder: true, .. }
+                | Party::Staff {
+                    supervisor: true,
+                    ..
+                }
+        )
     }
 }
 
@@ -76,7 +83,11 @@ fn illegal(session: &Session, action: &'static str) -> CommandError {
 impl TenantState {
     /// Resolves the actor's relation to a session. Visitors and bots only ever see their own
     /// sessions: anything else is "not found".
-    pub(crate) fn party(&self, actor: &Actor, session_id: SessionId) -> Result<Party, CommandError> {
+    pub(crate) fn party(
+        &self,
+        actor: &Actor,
+        session_id: SessionId,
+    ) -> Result<Party, CommandError> {
         let not_found = || CommandError::not_found(ObjectKind::Session, session_id);
         let session = self.sessions.get(&session_id.0).ok_or_else(not_found)?;
         match actor.role {
@@ -90,7 +101,9 @@ impl TenantState {
                 let agent = self.agent_no(&actor.id);
                 Ok(Party::Staff {
                     agent,
-                    holder: agent.is_some() && session.agent == agent && session.status.is_with_agent(),
+                    holder: agent.is_some()
+                        && session.agent == agent
+                        && session.status.is_with_agent(),
                     supervisor: role.can_supervise(),
                     offered: agent.is_some_and(|a| session.offer.agents.contains(&a)),
                 })
@@ -102,7 +115,10 @@ impl TenantState {
         let limits = cx.limits;
         match message.kind {
             MessageKind::System => {
-                return Err(CommandError::invalid("kind", "clients cannot send system messages"));
+                return Err(CommandError::invalid(
+                    "kind",
+                    "clients cannot send system messages",
+                ));
             }
             MessageKind::Attachment => {
                 if !self.settings.features.attachments {
@@ -111,9 +127,16 @@ impl TenantState {
                     });
                 }
                 let Some(attachment) = &message.attachment else {
-                    return Err(CommandError::invalid("attachment", "required for attachments"));
+                    return Err(CommandError::invalid(
+                        "attachment",
+                        "required for attachments",
+                    ));
                 };
-                Limits::check_required("attachment.name", &attachment.name, limits.max_short_text_bytes)?;
+                Limits::check_required(
+                    "attachment.name",
+                    &attachment.name,
+                    limits.max_short_text_bytes,
+                )?;
                 Limits::check_required(
                     "attachment.mime_type",
                     &attachment.mime_type,
@@ -124,7 +147,10 @@ impl TenantState {
             }
             MessageKind::Text | MessageKind::Markdown => {
                 if message.attachment.is_some() {
-                    return Err(CommandError::invalid("attachment", "only with kind attachment"));
+                    return Err(CommandError::invalid(
+                        "attachment",
+                        "only with kind attachment",
+                    ));
                 }
                 Limits::check_required("body", &message.body, limits.max_message_bytes)?;
             }
@@ -173,7 +199,8 @@ impl TenantState {
                 if !session.status.is_with_agent() {
                     return Err(illegal(session, "write to"));
                 }
-                let agent = agent.ok_or_else(|| CommandError::not_found(ObjectKind::Agent, &*actor.id))?;
+                let agent =
+                    agent.ok_or_else(|| CommandError::not_found(ObjectKind::Agent, &*actor.id))?;
                 let agent = self.agent(agent);
                 Sender {
                     kind: SenderKind::Agent,
@@ -306,7 +333,9 @@ impl TenantState {
         let from_visitor = message.sender.kind == SenderKind::Visitor;
         let mut to = self.session_parties(session);
         if let (SenderKind::Agent, Some(id)) = (message.sender.kind, &message.sender.id) {
-            let author = Recipient::Staff { id: id.clone().into() };
+            let author = Recipient::Staff {
+                id: id.clone().into(),
+            };
             if !to.contains(&author) {
                 to.push(author);
             }
@@ -314,7 +343,12 @@ impl TenantState {
         let offline_agent = session
             .agent
             .filter(|&a| from_visitor && !self.agent(a).connected);
-        self.persist(cx, Record::Message { message: message.clone() });
+        self.persist(
+            cx,
+            Record::Message {
+                message: message.clone(),
+            },
+        );
         self.deliver(cx, to, Event::Message { message });
         if let Some(agent) = offline_agent {
             let preview: String = self.sessions[&session_no]
@@ -322,7 +356,14 @@ impl TenantState {
                 .name
                 .clone()
                 .unwrap_or_else(|| "A visitor".to_owned());
-            self.push(cx, agent, PushKind::NewMessage, session_no, "New message", &preview);
+            self.push(
+                cx,
+                agent,
+                PushKind::NewMessage,
+                session_no,
+                "New message",
+                &preview,
+            );
         }
         if arm_no_reply {
             self.arm_no_reply(cx, session_no);
@@ -394,7 +435,11 @@ impl TenantState {
             );
             return;
         }
-        self.requeue(cx, session_no, crate::protocol::event::UnassignReason::NoReply);
+        self.requeue(
+            cx,
+            session_no,
+            crate::protocol::event::UnassignReason::NoReply,
+        );
     }
 
     pub(crate) fn on_inactivity(&mut self, cx: &mut Ctx<'_>, session_no: u64) {
@@ -445,11 +490,17 @@ impl TenantState {
         let party = self.party(actor, session_id)?;
         let session = &self.sessions[&session_id.0];
         let (side, kind, name) = match party {
-            Party::Visitor => (0, SenderKind::Visitor, session.profile.name.as_deref().map(Arc::from)),
+            Party::Visitor => (
+                0,
+                SenderKind::Visitor,
+                session.profile.name.as_deref().map(Arc::from),
+            ),
             Party::Bot => (1, SenderKind::Bot, None),
-            Party::Staff { agent: Some(agent), holder: true, .. } => {
-                (1, SenderKind::Agent, Some(self.agent(agent).name.clone()))
-            }
+            Party::Staff {
+                agent: Some(agent),
+                holder: true,
+                ..
+            } => (1, SenderKind::Agent, Some(self.agent(agent).name.clone())),
             Party::Staff { .. } => return Err(forbidden()),
         };
         let key = TimerKey::Typing {
@@ -458,7 +509,10 @@ impl TenantState {
             side,
         };
         let typing_timeout = self.settings.timing.typing_timeout_ms;
-        let session = self.sessions.get_mut(&session_id.0).expect("checked by party");
+        let session = self
+            .sessions
+            .get_mut(&session_id.0)
+            .expect("checked by party");
         let changed = session.typing[usize::from(side)] != active;
         session.typing[usize::from(side)] = active;
         if active {
@@ -531,10 +585,16 @@ impl TenantState {
             Party::Staff { .. } if party.may_work_on() => SenderKind::Agent,
             Party::Staff { .. } => return Err(forbidden()),
         };
-        let session = self.sessions.get_mut(&session_id.0).expect("checked by party");
+        let session = self
+            .sessions
+            .get_mut(&session_id.0)
+            .expect("checked by party");
         let up_to = up_to_seq.unwrap_or(session.seq);
         if up_to > session.seq {
-            return Err(CommandError::invalid("up_to_seq", "beyond the last message"));
+            return Err(CommandError::invalid(
+                "up_to_seq",
+                "beyond the last message",
+            ));
         }
         let unread = if reader == SenderKind::Agent {
             &mut session.unread_for_agent
@@ -580,7 +640,11 @@ impl TenantState {
         body: String,
     ) -> Result<Reply, CommandError> {
         let party = self.party(actor, session_id)?;
-        let Party::Staff { agent: Some(author), .. } = party else {
+        let Party::Staff {
+            agent: Some(author),
+            ..
+        } = party
+        else {
             return Err(forbidden());
         };
         if !party.may_work_on() {
@@ -701,7 +765,7 @@ impl TenantState {
             cx.now.plus_ms(self.settings.timing.resolved_close_ms),
         );
         if let Some(agent) = agent {
-            self.drain_for_agents(cx, &[agent]);
+            self.drain_for_agents(&[agent]);
         }
         Ok(Reply::Ok)
     }
@@ -724,19 +788,28 @@ impl TenantState {
     ) -> Result<Reply, CommandError> {
         let party = self.party(actor, session_id)?;
         let allowed = match party {
-            Party::Staff { supervisor, .. } => supervisor || party.may_work_on() || {
-                // The agent who resolved the chat may close it too.
-                let session = &self.sessions[&session_id.0];
-                session.status == SessionStatus::Resolved
-                    && matches!(party, Party::Staff { agent: Some(a), .. } if session.agent == Some(a))
-            },
+            Party::Staff { supervisor, .. } => {
+                supervisor
+                    || party.may_work_on()
+                    || {
+                        // The agent who resolved the chat may close it too.
+                        let session = &self.sessions[&session_id.0];
+                        session.status == SessionStatus::Resolved
+                            && matches!(party, Party::Staff { agent: Some(a), .. } if session.agent == Some(a))
+                    }
+            }
             Party::Bot => true,
             Party::Visitor => false,
         };
         if !allowed {
             return Err(forbidden());
         }
-        self.end_session(cx, session_id.0, SessionStatus::Closed, EndReason::ClosedByAgent);
+        self.end_session(
+            cx,
+            session_id.0,
+            SessionStatus::Closed,
+            EndReason::ClosedByAgent,
+        );
         Ok(Reply::Ok)
     }
 
@@ -828,7 +901,12 @@ impl TenantState {
 
     /// Fills `{{visitor.name}}`-style variables from the session, the agent and the tenant.
     /// Unknown variables stay as written; known ones without a value become empty.
-    pub(crate) fn render_canned(&self, body: &str, session: &Session, agent: Option<u32>) -> String {
+    pub(crate) fn render_canned(
+        &self,
+        body: &str,
+        session: &Session,
+        agent: Option<u32>,
+    ) -> String {
         let agent = agent.map(|a| self.agent(a));
         let mut out = String::with_capacity(body.len());
         let mut rest = body;
@@ -923,4 +1001,3 @@ fn duplicate_reply(session: &Session, client_message_id: Option<&str>) -> Option
             duplicate: true,
         })
 }
-

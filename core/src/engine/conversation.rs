@@ -15,13 +15,16 @@ use crate::protocol::event::Event;
 use crate::protocol::model::{
     ConversationKind, ConversationMessageView, ConversationView, MessageKind,
 };
-use crate::protocol::output::{Record, Recipient};
+use crate::protocol::output::{Recipient, Record};
 use crate::protocol::reply::Reply;
 
 impl TenantState {
     /// The actor as a registered staff member allowed internal chat.
     fn internal_member(&self, actor: &Actor) -> Result<AgentId, CommandError> {
-        actor.require(actor.role.is_staff(), "only staff use internal conversations")?;
+        actor.require(
+            actor.role.is_staff(),
+            "only staff use internal conversations",
+        )?;
         if !self.settings.features.internal_chat {
             return Err(CommandError::FeatureDisabled {
                 feature: "internal_chat",
@@ -134,7 +137,11 @@ impl TenantState {
         let conversation = Conversation {
             no,
             kind,
-            title: if kind == ConversationKind::Group { title } else { None },
+            title: if kind == ConversationKind::Group {
+                title
+            } else {
+                None
+            },
             members,
             created_by: me,
             created_at: cx.now,
@@ -175,7 +182,10 @@ impl TenantState {
             return Ok(Reply::Ok);
         }
         let to = {
-            let conversation = self.conversations.get_mut(&conversation_id.0).expect("checked");
+            let conversation = self
+                .conversations
+                .get_mut(&conversation_id.0)
+                .expect("checked");
             conversation.members = members;
             Self::member_recipients(conversation)
         };
@@ -190,7 +200,10 @@ impl TenantState {
         conversation_id: ConversationId,
     ) -> Result<Reply, CommandError> {
         let me = self.member_conversation(actor, conversation_id)?;
-        let conversation = self.conversations.get_mut(&conversation_id.0).expect("checked");
+        let conversation = self
+            .conversations
+            .get_mut(&conversation_id.0)
+            .expect("checked");
         if conversation.kind != ConversationKind::Group {
             return Err(CommandError::IllegalTransition {
                 kind: ObjectKind::Conversation,
@@ -236,9 +249,15 @@ impl TenantState {
         }
         self.counters.message += 1;
         let message_no = self.counters.message;
-        let sender_name = self.agent(self.agent_no(&me).expect("member is staff")).name.clone();
+        let sender_name = self
+            .agent(self.agent_no(&me).expect("member is staff"))
+            .name
+            .clone();
         let window = cx.limits.idempotency_window;
-        let conversation = self.conversations.get_mut(&conversation_id.0).expect("checked");
+        let conversation = self
+            .conversations
+            .get_mut(&conversation_id.0)
+            .expect("checked");
         conversation.seq += 1;
         let seq = conversation.seq;
         let client_message_id: Option<Arc<str>> = client_message_id.map(Arc::from);
@@ -287,10 +306,16 @@ impl TenantState {
         up_to_seq: Option<u64>,
     ) -> Result<Reply, CommandError> {
         let me = self.member_conversation(actor, conversation_id)?;
-        let conversation = self.conversations.get_mut(&conversation_id.0).expect("checked");
+        let conversation = self
+            .conversations
+            .get_mut(&conversation_id.0)
+            .expect("checked");
         let up_to = up_to_seq.unwrap_or(conversation.seq);
         if up_to > conversation.seq {
-            return Err(CommandError::invalid("up_to_seq", "beyond the last message"));
+            return Err(CommandError::invalid(
+                "up_to_seq",
+                "beyond the last message",
+            ));
         }
         let previous = conversation.read_up_to.get(&me).copied().unwrap_or(0);
         if up_to <= previous {

@@ -73,7 +73,9 @@ impl TenantState {
         session.waiting = true;
         let (priority, arrival) = (session.priority, session.arrival);
         let queue = self.queue_mut(queue_no);
-        queue.waiting.insert((u8::MAX - priority, arrival), session_no);
+        queue
+            .waiting
+            .insert((u8::MAX - priority, arrival), session_no);
         queue.waiting_per_priority[usize::from(priority)] += 1;
         self.mark_positions_dirty(cx, queue_no);
     }
@@ -118,12 +120,17 @@ impl TenantState {
         }
         self.set_session_status(cx, session_no, SessionStatus::Queued);
         self.enter_waiting(cx, session_no);
-        self.dispatch_queue(cx, queue_no);
+        self.dispatch_queue(queue_no);
+    }
+
+    /// Marks the queue for dispatch at the end of the step (see `flush_dispatch`).
+    pub(crate) fn dispatch_queue(&mut self, queue_no: u32) {
+        self.dispatch_pending.insert(queue_no);
     }
 
     /// Offers waiting sessions in queue order while the queue has free agents. A session
     /// nobody may take (all declined it, say) is passed over, not allowed to block the line.
-    pub(crate) fn dispatch_queue(&mut self, cx: &mut Ctx<'_>, queue_no: u32) {
+    pub(crate) fn dispatch_now(&mut self, cx: &mut Ctx<'_>, queue_no: u32) {
         let mut cursor: Option<(u8, u64)> = None;
         loop {
             let queue = self.queue(queue_no);
@@ -183,7 +190,12 @@ impl TenantState {
             self.reindex_agent(cx, agent);
         }
         self.set_session_status(cx, session_no, SessionStatus::Offered);
-        let offer = self.offer_view(&self.sessions[&session_no], None, expires_at, pick.broadcast);
+        let offer = self.offer_view(
+            &self.sessions[&session_no],
+            None,
+            expires_at,
+            pick.broadcast,
+        );
         let title = format!(
             "New chat from {}",
             offer.visitor_name.as_deref().unwrap_or("a visitor")
@@ -196,7 +208,14 @@ impl TenantState {
                     offer: offer.clone(),
                 },
             );
-            self.push(cx, agent, PushKind::NewSession, session_no, &title, "Tap to answer");
+            self.push(
+                cx,
+                agent,
+                PushKind::NewSession,
+                session_no,
+                &title,
+                "Tap to answer",
+            );
         }
         cx.timers.set(
             TimerKey::Offer {
@@ -260,7 +279,7 @@ impl TenantState {
         if nobody_left {
             self.offer_ended(cx, session_no);
         }
-        self.drain_for_agents(cx, &[agent]);
+        self.drain_for_agents(&[agent]);
     }
 
     /// The session's offer is over with nobody accepting: back into line and dispatched, or
@@ -282,7 +301,7 @@ impl TenantState {
         }
         self.set_session_status(cx, session_no, SessionStatus::Queued);
         self.enter_waiting(cx, session_no);
-        self.dispatch_queue(cx, queue_no);
+        self.dispatch_queue(queue_no);
     }
 
     /// Takes the offer back from everyone (the session was assigned or ended). The agents
@@ -366,7 +385,7 @@ impl TenantState {
             }
         }
         self.offer_ended(cx, session_no);
-        self.drain_for_agents(cx, &agents);
+        self.drain_for_agents(&agents);
     }
 
     /// Gives the session to the agent: it leaves the line, other offers are withdrawn, and
@@ -411,7 +430,7 @@ impl TenantState {
         );
         self.arm_chat_timers(cx, session_no);
         self.announce_agent(cx, agent);
-        self.drain_for_agents(cx, &freed);
+        self.drain_for_agents(&freed);
     }
 
     /// Frees the agent's slot for the session (with a wrap-up slot when asked) and records
@@ -486,7 +505,7 @@ impl TenantState {
             "Your agent is no longer available. We are connecting you to someone else.",
         );
         self.enqueue(cx, session_no);
-        self.drain_for_agents(cx, &[agent]);
+        self.drain_for_agents(&[agent]);
     }
 
     /// Ends the session for good: everything it holds is released, its last state is
@@ -524,7 +543,7 @@ impl TenantState {
         }
         self.cancel_session_timers(cx, session_no);
         self.sessions.remove(&session_no);
-        self.drain_for_agents(cx, &freed);
+        self.drain_for_agents(&freed);
     }
 
     pub(crate) fn cancel_session_timers(&self, cx: &mut Ctx<'_>, session_no: u64) {
@@ -601,7 +620,7 @@ impl TenantState {
             self.set_session_status(cx, session_no, SessionStatus::Queued);
             self.persist_session(cx, session_no);
             self.enter_waiting(cx, session_no);
-            self.dispatch_queue(cx, target);
+            self.dispatch_queue(target);
             return;
         }
         let visitor = self.visitor_recipient(&self.sessions[&session_no]);

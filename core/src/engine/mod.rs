@@ -40,7 +40,7 @@ use crate::ids::TenantId;
 use crate::limits::Limits;
 use crate::protocol::command::Command;
 use crate::protocol::event::Event;
-use crate::protocol::output::{Output, Record, Recipient};
+use crate::protocol::output::{Output, Recipient, Record};
 use crate::protocol::reply::Reply;
 use crate::time::Timestamp;
 use crate::timer::{TimerKey, Timers};
@@ -113,20 +113,41 @@ impl Engine {
     }
 
     /// Fires every deadline due at or before `now`.
+    ///
+    /// Everything due is applied first and queues are dispatched after, so sessions freed
+    /// by deadlines at the same instant line up in arrival order before anyone is offered.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         let now = self.advance(now);
-        while let Some((_, key)) = self.timers.pop_due(now) {
-            let tenant_no = key_tenant(key);
-            let Some(tenant) = self.tenants.get_mut(tenant_no as usize) else {
-                continue;
-            };
-            let mut cx = Ctx {
-                now,
-                limits: &self.config.limits,
-                timers: &mut self.timers,
-                out: &mut self.outputs,
-            };
-            tenant.on_timer(&mut cx, key);
+        loop {
+            let mut touched: Vec<u32> = Vec::new();
+            while let Some((_, key)) = self.timers.pop_due(now) {
+                let tenant_no = key_tenant(key);
+                let Some(tenant) = self.tenants.get_mut(tenant_no as usize) else {
+                    continue;
+                };
+                let mut cx = Ctx {
+                    now,
+                    limits: &self.config.limits,
+                    timers: &mut self.timers,
+                    out: &mut self.outputs,
+                };
+                tenant.on_timer(&mut cx, key);
+                touched.push(tenant_no);
+            }
+            if touched.is_empty() {
+                return;
+            }
+            touched.sort_unstable();
+            touched.dedup();
+            for tenant_no in touched {
+                let mut cx = Ctx {
+                    now,
+                    limits: &self.config.limits,
+                    timers: &mut self.timers,
+                    out: &mut self.outputs,
+                };
+                self.tenants[tenant_no as usize].flush_dispatch(&mut cx);
+            }
         }
     }
 
@@ -180,7 +201,10 @@ impl Engine {
             return self.create_tenant(now, actor, settings);
         }
         let Some(&tenant_no) = self.tenant_index.get(actor.tenant_id.as_str()) else {
-            return Err(CommandError::not_found(ObjectKind::Tenant, &actor.tenant_id));
+            return Err(CommandError::not_found(
+                ObjectKind::Tenant,
+                &actor.tenant_id,
+            ));
         };
         let tenant = &mut self.tenants[tenant_no as usize];
         let mut cx = Ctx {
@@ -189,7 +213,11 @@ impl Engine {
             timers: &mut self.timers,
             out: &mut self.outputs,
         };
-        tenant.apply(&mut cx, actor, command)
+        let result = tenant.apply(&mut cx, actor, command);
+        if result.is_ok() {
+            tenant.flush_dispatch(&mut cx);
+        }
+        result
     }
 
     fn create_tenant(
@@ -198,7 +226,10 @@ impl Engine {
         actor: &Actor,
         settings: crate::protocol::model::TenantSettings,
     ) -> Result<Reply, CommandError> {
-        actor.require(actor.role == Role::Superadmin, "only a superadmin creates tenants")?;
+        actor.require(
+            actor.role == Role::Superadmin,
+            "only a superadmin creates tenants",
+        )?;
         if self.tenant_index.contains_key(actor.tenant_id.as_str()) {
             return Err(CommandError::AlreadyExists {
                 kind: ObjectKind::Tenant,
@@ -235,6 +266,7 @@ impl Engine {
             watchers: Default::default(),
             route_requests: Default::default(),
             transfers: Default::default(),
+            dispatch_pending: Default::default(),
         };
         self.tenant_index.insert(actor.tenant_id.clone(), no);
         self.tenants.push(tenant);
@@ -279,9 +311,7 @@ impl TenantState {
                 kind: ObjectKind::Tenant,
                 id: self.id.to_string(),
             }),
-            Command::UpdateTenantSettings { settings } => {
-                self.update_settings(cx, actor, settings)
-            }
+            Command::UpdateTenantSettings { settings } => self.update_settings(cx, actor, settings),
             Command::UpsertDepartment { department } => {
                 self.upsert_department(cx, actor, department)
             }
@@ -386,16 +416,12 @@ impl TenantState {
                 to_agent_id,
                 to_department_id,
                 reason,
-            } => self.request_transfer(cx, actor, session_id, to_agent_id, to_department_id, reason),
-            Command::AcceptTransfer { transfer_id } => {
-                self.accept_transfer(cx, actor, transfer_id)
+            } => {
+                self.request_transfer(cx, actor, session_id, to_agent_id, to_department_id, reason)
             }
-            Command::RejectTransfer { transfer_id } => {
-                self.reject_transfer(cx, actor, transfer_id)
-            }
-            Command::CancelTransfer { transfer_id } => {
-                self.cancel_transfer(cx, actor, transfer_id)
-            }
+            Command::AcceptTransfer { transfer_id } => self.accept_transfer(cx, actor, transfer_id),
+            Command::RejectTransfer { transfer_id } => self.reject_transfer(cx, actor, transfer_id),
+            Command::CancelTransfer { transfer_id } => self.cancel_transfer(cx, actor, transfer_id),
             Command::ResolveSession { session_id } => self.resolve_session(cx, actor, session_id),
             Command::CloseSession { session_id } => self.close_session(cx, actor, session_id),
             Command::LeaveSession { session_id } => self.leave_session(cx, actor, session_id),
@@ -499,7 +525,13 @@ impl TenantState {
         });
     }
 
-    pub(crate) fn audit(&self, cx: &mut Ctx<'_>, actor: &Actor, action: &'static str, target: String) {
+    pub(crate) fn audit(
+        &self,
+        cx: &mut Ctx<'_>,
+        actor: &Actor,
+        action: &'static str,
+        target: String,
+    ) {
         self.persist(
             cx,
             Record::Audit {

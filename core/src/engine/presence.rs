@@ -84,7 +84,7 @@ impl TenantState {
 
     /// Offers waiting sessions to the agents who just got free capacity: the queues they
     /// serve are drained oldest head first (priority, then arrival).
-    pub(crate) fn drain_for_agents(&mut self, cx: &mut Ctx<'_>, agents: &[u32]) {
+    pub(crate) fn drain_for_agents(&mut self, agents: &[u32]) {
         let mut queues: Vec<u32> = Vec::new();
         for &agent in agents {
             if let Some(Some(a)) = self.agents.get(agent as usize)
@@ -93,21 +93,34 @@ impl TenantState {
                 queues.extend(a.queues.iter().copied());
             }
         }
-        self.drain_queues(cx, queues);
+        self.drain_queues(queues);
     }
 
-    /// Dispatches the given queues, oldest waiting head first.
-    pub(crate) fn drain_queues(&mut self, cx: &mut Ctx<'_>, mut queues: Vec<u32>) {
-        queues.sort_unstable();
-        queues.dedup();
-        queues.sort_by_key(|&q| {
-            self.queue(q)
-                .waiting
-                .first_key_value()
-                .map_or((u8::MAX, u64::MAX), |(key, _)| *key)
-        });
-        for queue in queues {
-            self.dispatch_queue(cx, queue);
+    /// Marks the given queues for dispatch at the end of the step.
+    pub(crate) fn drain_queues(&mut self, queues: Vec<u32>) {
+        self.dispatch_pending.extend(queues);
+    }
+
+    /// Dispatches every queue marked during the step, oldest waiting head first (priority,
+    /// then arrival, across queues), until nothing is left to offer. Deferring dispatch to
+    /// the end of the step means that when one step frees several sessions and agents (offers
+    /// expiring at the same instant, an agent going offline with several chats), every
+    /// session is back in line before anyone is offered anything, so arrival order holds.
+    pub(crate) fn flush_dispatch(&mut self, cx: &mut Ctx<'_>) {
+        while !self.dispatch_pending.is_empty() {
+            let mut queues: Vec<u32> = std::mem::take(&mut self.dispatch_pending)
+                .into_iter()
+                .filter(|&q| self.queues.get(q as usize).is_some_and(Option::is_some))
+                .collect();
+            queues.sort_by_key(|&q| {
+                self.queue(q)
+                    .waiting
+                    .first_key_value()
+                    .map_or((u8::MAX, u64::MAX), |(key, _)| *key)
+            });
+            for queue in queues {
+                self.dispatch_now(cx, queue);
+            }
         }
     }
 
@@ -159,7 +172,8 @@ impl TenantState {
         agent.status = status;
         if status == AgentStatus::Online {
             agent.connected = true;
-            cx.timers.cancel(TimerKey::DisconnectGrace { tenant, agent: no });
+            cx.timers
+                .cancel(TimerKey::DisconnectGrace { tenant, agent: no });
         }
         let is_watcher = agent.profile.role != StaffRole::Agent;
         if is_watcher {
@@ -194,7 +208,7 @@ impl TenantState {
         self.reindex_agent(cx, no);
         self.announce_agent(cx, no);
         if status == AgentStatus::Online {
-            self.drain_for_agents(cx, &[no]);
+            self.drain_for_agents(&[no]);
         }
     }
 
@@ -255,8 +269,10 @@ impl TenantState {
         if connected {
             cx.timers.cancel(key);
         } else if agent.status != AgentStatus::Offline {
-            cx.timers
-                .set(key, cx.now.plus_ms(self.settings.timing.disconnect_grace_ms));
+            cx.timers.set(
+                key,
+                cx.now.plus_ms(self.settings.timing.disconnect_grace_ms),
+            );
         }
         self.reindex_agent(cx, no);
         if !connected {
@@ -264,7 +280,7 @@ impl TenantState {
         }
         self.announce_agent(cx, no);
         if connected {
-            self.drain_for_agents(cx, &[no]);
+            self.drain_for_agents(&[no]);
         }
         Ok(Reply::Ok)
     }
@@ -324,7 +340,7 @@ impl TenantState {
         if agent.wrap_ups.len() != before {
             self.reindex_agent(cx, no);
             self.announce_agent(cx, no);
-            self.drain_for_agents(cx, &[no]);
+            self.drain_for_agents(&[no]);
         }
     }
 
@@ -345,7 +361,7 @@ impl TenantState {
         });
         self.reindex_agent(cx, no);
         self.announce_agent(cx, no);
-        self.drain_for_agents(cx, &[no]);
+        self.drain_for_agents(&[no]);
         Ok(Reply::Ok)
     }
 
@@ -403,7 +419,7 @@ impl TenantState {
                 oldest.plus_ms(cap.window_ms),
             );
         }
-        self.drain_for_agents(cx, &[no]);
+        self.drain_for_agents(&[no]);
     }
 
     pub(crate) fn force_logout_all(
@@ -412,7 +428,10 @@ impl TenantState {
         actor: &Actor,
         reason: Option<String>,
     ) -> Result<Reply, CommandError> {
-        actor.require(actor.role.can_administer(), "only administrators force a logout")?;
+        actor.require(
+            actor.role.can_administer(),
+            "only administrators force a logout",
+        )?;
         cx.limits.check_long("reason", reason.as_deref())?;
         let targets: Vec<u32> = self
             .agents
@@ -435,7 +454,12 @@ impl TenantState {
             );
             self.set_agent_status(cx, no, AgentStatus::Offline);
         }
-        self.audit(cx, actor, "force_logout_all", format!("{} agents", targets.len()));
+        self.audit(
+            cx,
+            actor,
+            "force_logout_all",
+            format!("{} agents", targets.len()),
+        );
         Ok(Reply::Ok)
     }
 }

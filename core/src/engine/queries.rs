@@ -43,7 +43,11 @@ impl TenantState {
         })
     }
 
-    pub(crate) fn get_session(&self, actor: &Actor, session_id: SessionId) -> Result<Reply, CommandError> {
+    pub(crate) fn get_session(
+        &self,
+        actor: &Actor,
+        session_id: SessionId,
+    ) -> Result<Reply, CommandError> {
         let party = self.party(actor, session_id)?;
         let mut view = self.session_view(&self.sessions[&session_id.0]);
         match party {
@@ -68,8 +72,15 @@ impl TenantState {
         Ok(Reply::Session { session: view })
     }
 
-    pub(crate) fn list_queue(&self, actor: &Actor, queue_id: &QueueId) -> Result<Reply, CommandError> {
-        actor.require(actor.role.can_handle_chats(), "only staff who take chats list queues")?;
+    pub(crate) fn list_queue(
+        &self,
+        actor: &Actor,
+        queue_id: &QueueId,
+    ) -> Result<Reply, CommandError> {
+        actor.require(
+            actor.role.can_handle_chats(),
+            "only staff who take chats list queues",
+        )?;
         let queue_no = self
             .queue_no(queue_id)
             .ok_or_else(|| CommandError::not_found(ObjectKind::Queue, queue_id))?;
@@ -101,7 +112,11 @@ impl TenantState {
         Ok(Reply::Queue { entries })
     }
 
-    pub(crate) fn get_agent(&self, actor: &Actor, agent_id: Option<&AgentId>) -> Result<Reply, CommandError> {
+    pub(crate) fn get_agent(
+        &self,
+        actor: &Actor,
+        agent_id: Option<&AgentId>,
+    ) -> Result<Reply, CommandError> {
         let target = agent_id.map_or(&*actor.id, |id| id.as_str());
         let is_self = target == &*actor.id && actor.role.is_staff();
         actor.require(
@@ -117,7 +132,10 @@ impl TenantState {
     }
 
     pub(crate) fn list_canned(&self, actor: &Actor) -> Result<Reply, CommandError> {
-        actor.require(actor.role.can_handle_chats(), "only agents use canned responses")?;
+        actor.require(
+            actor.role.can_handle_chats(),
+            "only agents use canned responses",
+        )?;
         let items = self
             .canned
             .values()

@@ -7,9 +7,7 @@ use crate::auth::{Actor, Role};
 use crate::error::{CommandError, ObjectKind};
 use crate::ids::{AgentId, DepartmentId, EffectId, SessionId, VisitorId};
 use crate::protocol::event::{Event, OfflineReason, WithdrawReason};
-use crate::protocol::model::{
-    EndReason, RoutingRule, SessionStatus, Strategy, VisitorProfile,
-};
+use crate::protocol::model::{EndReason, RoutingRule, SessionStatus, Strategy, VisitorProfile};
 use crate::protocol::output::{Effect, Output};
 use crate::protocol::reply::Reply;
 use crate::time::Timestamp;
@@ -106,9 +104,10 @@ impl TenantState {
 
     /// The queue of a department: the first queue (by id) that belongs to it.
     pub(crate) fn department_queue(&self, department: &DepartmentId) -> Option<u32> {
-        self.queue_index.values().copied().find(|&q| {
-            self.queue(q).config.department_id.as_ref() == Some(department)
-        })
+        self.queue_index
+            .values()
+            .copied()
+            .find(|&q| self.queue(q).config.department_id.as_ref() == Some(department))
     }
 
     /// The tenant's default queue: the configured one, else the first by id.
@@ -123,7 +122,10 @@ impl TenantState {
     /// Evaluates the rules in order; the first match decides, else the department's queue,
     /// else the default queue.
     pub(crate) fn route(&self, now: Timestamp, request: &StartRequest) -> Route {
-        let rule = self.rules.iter().find(|r| self.rule_matches(now, r, request));
+        let rule = self
+            .rules
+            .iter()
+            .find(|r| self.rule_matches(now, r, request));
         let actions = rule.map(|r| &r.actions);
         let queue = actions
             .and_then(|a| a.queue.as_ref())
@@ -152,7 +154,9 @@ impl TenantState {
             queue,
             strategy,
             priority: actions.and_then(|a| a.priority).unwrap_or(0),
-            required_skills: actions.map(|a| a.required_skills.clone()).unwrap_or_default(),
+            required_skills: actions
+                .map(|a| a.required_skills.clone())
+                .unwrap_or_default(),
             max_wait_ms,
             welcome_message: actions.and_then(|a| a.welcome_message.clone()),
             queue_message: actions.and_then(|a| a.queue_message.clone()),
@@ -306,7 +310,10 @@ impl TenantState {
             self.append_visitor_message(cx, session_no, text, request.client_message_id);
         }
         if let Some(bot) = route.bot {
-            self.sessions.get_mut(&session_no).expect("just inserted").bot = Some(bot);
+            self.sessions
+                .get_mut(&session_no)
+                .expect("just inserted")
+                .bot = Some(bot);
             self.set_session_status(cx, session_no, SessionStatus::Bot);
         } else {
             self.route_to_queue(cx, session_no);
@@ -322,6 +329,8 @@ impl TenantState {
     /// Enqueues the session, then tells a visitor who has to wait where they stand.
     fn route_to_queue(&mut self, cx: &mut Ctx<'_>, session_no: u64) {
         self.enqueue(cx, session_no);
+        // Dispatch now: whether the visitor waits decides what they are told next.
+        self.flush_dispatch(cx);
         let Some(session) = self.sessions.get(&session_no) else {
             return;
         };
@@ -390,7 +399,7 @@ impl TenantState {
         if !session.offer.agents.contains(&agent) {
             return Err(CommandError::not_found(ObjectKind::Offer, session_id));
         }
-        self.withdraw_offer_from(cx, session_id.0, agent, WithdrawReason::TakenByOther, true);
+        self.withdraw_offer_from(cx, session_id.0, agent, WithdrawReason::Declined, true);
         Ok(Reply::Ok)
     }
 
@@ -423,7 +432,10 @@ impl TenantState {
     ) -> Result<Reply, CommandError> {
         let agent = self.acting_agent(actor)?;
         let session = self.live_session(session_id)?;
-        if !matches!(session.status, SessionStatus::Queued | SessionStatus::Offered) {
+        if !matches!(
+            session.status,
+            SessionStatus::Queued | SessionStatus::Offered
+        ) {
             return Err(CommandError::IllegalTransition {
                 kind: ObjectKind::Session,
                 state: session.status.as_str(),
@@ -442,7 +454,10 @@ impl TenantState {
         session_id: SessionId,
         agent_id: &AgentId,
     ) -> Result<Reply, CommandError> {
-        actor.require(actor.role.can_supervise(), "only supervisors assign sessions")?;
+        actor.require(
+            actor.role.can_supervise(),
+            "only supervisors assign sessions",
+        )?;
         let session = self.live_session(session_id)?;
         let agent = self
             .agent_no(agent_id)
@@ -489,7 +504,7 @@ impl TenantState {
             },
         );
         self.hand_over(cx, session_no, agent);
-        self.drain_for_agents(cx, &[previous]);
+        self.drain_for_agents(&[previous]);
     }
 
     /// Gives an active session (already released by its previous agent) to `agent`, and
@@ -592,7 +607,7 @@ impl TenantState {
             .get_mut(&session_no)
             .expect("live session")
             .strategy = fallback;
-        self.dispatch_queue(cx, queue_no);
+        self.dispatch_queue(queue_no);
     }
 
     pub(crate) fn route_decision(
@@ -602,7 +617,10 @@ impl TenantState {
         effect_id: EffectId,
         agent_id: Option<&AgentId>,
     ) -> Result<Reply, CommandError> {
-        actor.require(actor.role == Role::System, "only the host answers routing requests")?;
+        actor.require(
+            actor.role == Role::System,
+            "only the host answers routing requests",
+        )?;
         let &session_no = self
             .route_requests
             .get(&effect_id.0)
@@ -712,7 +730,12 @@ impl TenantState {
                     reason,
                 },
             );
-            self.end_session(cx, session_id.0, SessionStatus::Missed, EndReason::Unavailable);
+            self.end_session(
+                cx,
+                session_id.0,
+                SessionStatus::Missed,
+                EndReason::Unavailable,
+            );
             return Ok(Reply::Ok);
         }
         self.route_to_queue(cx, session_id.0);

@@ -130,7 +130,10 @@ impl TenantState {
         if session.required_skills.is_empty() {
             return self.pick_least_active(now, queue_no, session);
         }
-        let perfect = (session.required_skills.len(), 10 * session.required_skills.len() as u32);
+        let perfect = (
+            session.required_skills.len(),
+            10 * session.required_skills.len() as u32,
+        );
         let mut best: Option<((usize, u32), u32)> = None;
         for &(_, _, agent_no) in &self.queue(queue_no).pool.by_load {
             if !self.may_offer(now, agent_no, session) {

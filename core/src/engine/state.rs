@@ -87,10 +87,7 @@ impl Agent {
     }
 
     pub(crate) fn handles_chats(&self) -> bool {
-        !matches!(
-            self.profile.role,
-            crate::protocol::model::StaffRole::Viewer
-        )
+        !matches!(self.profile.role, crate::protocol::model::StaffRole::Viewer)
     }
 
     /// Online, connected, able to chat, and with a free slot.
@@ -316,6 +313,8 @@ pub(crate) struct TenantState {
     pub route_requests: BTreeMap<u64, u64>,
     /// Outstanding transfers: transfer number to session.
     pub transfers: BTreeMap<u64, u64>,
+    /// Queues to dispatch at the end of the current step.
+    pub dispatch_pending: BTreeSet<u32>,
 }
 
 impl TenantState {

@@ -3,14 +3,14 @@
 
 use super::Ctx;
 use super::chat::Party;
-use super::state::{Transfer, TenantState};
+use super::state::{TenantState, Transfer};
 use crate::auth::Actor;
 use crate::error::{CommandError, ObjectKind};
 use crate::ids::{AgentId, DepartmentId, SessionId, TransferId};
 use crate::limits::Limits;
 use crate::protocol::event::{Event, UnassignReason, WithdrawReason};
 use crate::protocol::model::{SessionStatus, TransferOutcome, TransferTarget};
-use crate::protocol::output::{PushKind, Record, Recipient};
+use crate::protocol::output::{PushKind, Recipient, Record};
 use crate::protocol::reply::Reply;
 use crate::timer::TimerKey;
 
@@ -28,7 +28,14 @@ impl TenantState {
         reason: String,
     ) -> Result<Reply, CommandError> {
         let party = self.party(actor, session_id)?;
-        if !matches!(party, Party::Staff { holder: true, .. } | Party::Staff { supervisor: true, .. }) {
+        if !matches!(
+            party,
+            Party::Staff { holder: true, .. }
+                | Party::Staff {
+                    supervisor: true,
+                    ..
+                }
+        ) {
             return Err(CommandError::Forbidden {
                 reason: "only the agent holding the session or a supervisor transfers it",
             });
@@ -68,7 +75,10 @@ impl TenantState {
             }
             (None, Some(department_id)) => {
                 if !self.departments.contains_key(&department_id) {
-                    return Err(CommandError::not_found(ObjectKind::Department, &department_id));
+                    return Err(CommandError::not_found(
+                        ObjectKind::Department,
+                        &department_id,
+                    ));
                 }
                 let candidates: Vec<u32> = self
                     .agents
@@ -161,7 +171,10 @@ impl TenantState {
         accepted_by: Option<u32>,
     ) {
         let session = &self.sessions[&session_no];
-        let transfer = session.transfer.as_ref().expect("announced while outstanding");
+        let transfer = session
+            .transfer
+            .as_ref()
+            .expect("announced while outstanding");
         let mut view = self.transfer_view(session, outcome);
         if outcome != TransferOutcome::Pending {
             view.resolved_at = Some(cx.now);
@@ -170,13 +183,22 @@ impl TenantState {
         let mut to: Vec<Recipient> = vec![self.staff(transfer.from)];
         to.extend(transfer.offered_to.iter().map(|&a| self.staff(a)));
         let to = self.with_watchers(to, false);
-        self.persist(cx, Record::Transfer { transfer: view.clone() });
+        self.persist(
+            cx,
+            Record::Transfer {
+                transfer: view.clone(),
+            },
+        );
         self.deliver(cx, to, Event::TransferUpdated { transfer: view });
     }
 
     /// The session whose transfer this is, if the actor is one of the agents it is offered
     /// to (anything else is "not found").
-    fn offered_transfer(&self, actor: &Actor, transfer_id: TransferId) -> Result<(u64, u32), CommandError> {
+    fn offered_transfer(
+        &self,
+        actor: &Actor,
+        transfer_id: TransferId,
+    ) -> Result<(u64, u32), CommandError> {
         let not_found = || CommandError::not_found(ObjectKind::Transfer, transfer_id);
         let &session_no = self.transfers.get(&transfer_id.0).ok_or_else(not_found)?;
         let agent = self.agent_no(&actor.id).ok_or_else(not_found)?;
@@ -214,7 +236,12 @@ impl TenantState {
 
     /// Removes one agent from a transfer's offer (a reject, or the agent became
     /// unavailable). When nobody is left the transfer fails as rejected.
-    pub(crate) fn withdraw_transfer_offer(&mut self, cx: &mut Ctx<'_>, session_no: u64, agent: u32) {
+    pub(crate) fn withdraw_transfer_offer(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        session_no: u64,
+        agent: u32,
+    ) {
         let session = self.sessions.get_mut(&session_no).expect("live session");
         let Some(transfer) = session.transfer.as_mut() else {
             return;
@@ -236,7 +263,7 @@ impl TenantState {
         } else {
             self.announce_transfer(cx, session_no, TransferOutcome::Pending, None);
         }
-        self.drain_for_agents(cx, &[agent]);
+        self.drain_for_agents(&[agent]);
     }
 
     pub(crate) fn cancel_transfer(
@@ -325,6 +352,6 @@ impl TenantState {
             }
             None => self.set_session_status(cx, session_no, SessionStatus::Active),
         }
-        self.drain_for_agents(cx, &freed);
+        self.drain_for_agents(&freed);
     }
 }

@@ -29,7 +29,11 @@ impl TenantState {
     }
 
     /// Adds the online watchers who are not already recipients.
-    pub(crate) fn with_watchers(&self, mut to: Vec<Recipient>, with_viewers: bool) -> Vec<Recipient> {
+    pub(crate) fn with_watchers(
+        &self,
+        mut to: Vec<Recipient>,
+        with_viewers: bool,
+    ) -> Vec<Recipient> {
         for watcher in self.watcher_recipients(with_viewers) {
             if !to.contains(&watcher) {
                 to.push(watcher);
@@ -104,7 +108,11 @@ impl TenantState {
         }
     }
 
-    pub(crate) fn transfer_view(&self, session: &Session, outcome: TransferOutcome) -> TransferView {
+    pub(crate) fn transfer_view(
+        &self,
+        session: &Session,
+        outcome: TransferOutcome,
+    ) -> TransferView {
         let transfer = session
             .transfer
             .as_ref()

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    AgentProfile, AgentStatus, Attachment, CannedScope, ConversationKind, Department,
-    MessageKind, QueueConfig, RoutingRule, TenantSettings, VisitorProfile,
+    AgentProfile, AgentStatus, Attachment, CannedScope, ConversationKind, Department, MessageKind,
+    QueueConfig, RoutingRule, TenantSettings, VisitorProfile,
 };
 use crate::ids::{
     AgentId, CannedResponseId, ConversationId, DepartmentId, EffectId, QueueId, SessionId,

@@ -21,6 +21,8 @@ use crate::time::Timestamp;
 pub enum WithdrawReason {
     /// Not accepted in time.
     Timeout,
+    /// The agent declined it.
+    Declined,
     /// Another agent accepted first (broadcast) or a supervisor assigned it.
     TakenByOther,
     /// The visitor left.

@@ -103,11 +103,13 @@ impl Engine {
         actor: &Actor,
         command: Command,
     ) -> Result<Reply, CommandError> {
-        let now = self.advance(now);
+        // A refused command changes nothing, the engine's clock included.
+        let now = now.max(self.now);
         let mark = self.outputs.len();
         let result = self.apply(now, actor, command);
-        if result.is_err() {
-            self.outputs.truncate(mark);
+        match result {
+            Ok(_) => self.now = now,
+            Err(_) => self.outputs.truncate(mark),
         }
         result
     }

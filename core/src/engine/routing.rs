@@ -260,7 +260,8 @@ impl TenantState {
             max_wait_ms: route.max_wait_ms,
             queue_message: route.queue_message,
             agent: None,
-            bot: None,
+            // Attached before the first message so the bot receives it.
+            bot: route.bot.clone(),
             handoff_reason: None,
             preferred_agent,
             created_at: cx.now,
@@ -309,11 +310,7 @@ impl TenantState {
         if let Some(text) = request.initial_message {
             self.append_visitor_message(cx, session_no, text, request.client_message_id);
         }
-        if let Some(bot) = route.bot {
-            self.sessions
-                .get_mut(&session_no)
-                .expect("just inserted")
-                .bot = Some(bot);
+        if route.bot.is_some() {
             self.set_session_status(cx, session_no, SessionStatus::Bot);
         } else {
             self.route_to_queue(cx, session_no);

@@ -180,8 +180,10 @@ fn a_department_without_a_matching_rule_uses_its_own_queue_then_the_default() {
         start_in(&mut h, "a", json!({"department_id": "support"})),
         "support"
     );
-    let mut settings = TenantSettings::default();
-    settings.default_queue_id = Some("sales".into());
+    let settings = TenantSettings {
+        default_queue_id: Some("sales".into()),
+        ..Default::default()
+    };
     h.ok(
         &admin(),
         switchboard_core::Command::UpdateTenantSettings { settings },

@@ -99,7 +99,7 @@ impl TenantModel {
 }
 
 enum Input {
-    Command(i64, Actor, Command),
+    Command(i64, Actor, Box<Command>),
     Timeout(i64),
 }
 
@@ -359,8 +359,11 @@ impl Sim {
     /// Applies one command, checks atomicity on error, records it, observes its outputs.
     fn run(&mut self, actor: &Actor, command: Command) -> Result<Reply, CommandError> {
         let before = self.engine.clone();
-        self.inputs
-            .push(Input::Command(self.now, actor.clone(), command.clone()));
+        self.inputs.push(Input::Command(
+            self.now,
+            actor.clone(),
+            Box::new(command.clone()),
+        ));
         let result = self.engine.handle(Timestamp(self.now), actor, command);
         if let Err(error) = &result {
             assert!(
@@ -594,12 +597,13 @@ impl Sim {
                     model.held.remove(&id);
                 }
             }
-            Event::TransferUpdated { transfer } => {
-                if transfer.outcome != switchboard_core::protocol::model::TransferOutcome::Pending {
-                    model
-                        .transfer_offers
-                        .remove(&transfer.transfer_id.to_string());
-                }
+            Event::TransferUpdated { transfer }
+                if transfer.outcome
+                    != switchboard_core::protocol::model::TransferOutcome::Pending =>
+            {
+                model
+                    .transfer_offers
+                    .remove(&transfer.transfer_id.to_string());
             }
             Event::ConversationUpdated { conversation } => {
                 let id = conversation.conversation_id.to_string();
@@ -759,7 +763,7 @@ impl Sim {
         }
         let mut lines: BTreeMap<usize, Vec<(usize, Vec<String>)>> = BTreeMap::new();
         for (t, agent, session, offered_queue) in offered_now {
-            let line = lines.entry(*t).or_insert_with(|| Vec::new());
+            let line = lines.entry(*t).or_default();
             if line.is_empty() {
                 *line = self.waiting_lines(*t);
             }
@@ -1219,7 +1223,7 @@ impl Sim {
         for input in &self.inputs {
             match input {
                 Input::Command(now, actor, command) => {
-                    let result = engine.handle(Timestamp(*now), actor, command.clone());
+                    let result = engine.handle(Timestamp(*now), actor, (**command).clone());
                     transcript.push(
                         serde_json::to_string(&result.as_ref().map_err(|e| e.code()))
                             .expect("serializes"),

@@ -1,3 +1,5 @@
+//! The shortest happy path: offered, accepted, a reply, resolved.
+
 mod support;
 
 use serde_json::json;

@@ -60,8 +60,11 @@ impl Party {
     }
 }
 
-pub(crate) fn client_id_hash(id: &str) -> u64 {
+/// Client message ids are the sender's own: the same id from another sender is a new
+/// message, so nobody can suppress someone else's messages by reusing their ids.
+pub(crate) fn client_id_hash(sender: &str, id: &str) -> u64 {
     let mut hasher = FxHasher::default();
+    sender.hash(&mut hasher);
     id.hash(&mut hasher);
     hasher.finish()
 }
@@ -209,7 +212,10 @@ impl TenantState {
                 }
             }
         };
-        if let Some(reply) = duplicate_reply(session, message.client_message_id.as_deref()) {
+        let sender_id = sender.id.as_deref().unwrap_or_default();
+        if let Some(reply) =
+            duplicate_reply(session, sender_id, message.client_message_id.as_deref())
+        {
             return Ok(reply);
         }
         let (message_no, seq) = self.append_message(
@@ -313,7 +319,7 @@ impl TenantState {
                 session.seen_client_ids.pop_front();
             }
             session.seen_client_ids.push_back(SeenClientId {
-                hash: client_id_hash(id),
+                hash: client_id_hash(sender.id.as_deref().unwrap_or_default(), id),
                 message: message_no,
                 seq,
             });
@@ -989,8 +995,12 @@ impl TenantState {
 }
 
 /// The reply for a retried client message id, if this one was seen.
-fn duplicate_reply(session: &Session, client_message_id: Option<&str>) -> Option<Reply> {
-    let hash = client_id_hash(client_message_id?);
+fn duplicate_reply(
+    session: &Session,
+    sender_id: &str,
+    client_message_id: Option<&str>,
+) -> Option<Reply> {
+    let hash = client_id_hash(sender_id, client_message_id?);
     session
         .seen_client_ids
         .iter()

@@ -608,6 +608,8 @@ impl TenantState {
             session.max_wait_expired = false;
             session.strategy = strategy;
             session.max_wait_ms = max_wait;
+            // The visitor hears their place in the new line at the next position update.
+            session.told_position = None;
             if let Some(max_wait) = max_wait {
                 cx.timers.set(
                     TimerKey::MaxWait {

@@ -524,8 +524,11 @@ impl TenantState {
             session_no,
             &format!("You have been transferred to {name}."),
         );
+        if self.sessions[&session_no].status == SessionStatus::Active {
+            // A reassignment keeps the status, so nothing else records the new agent.
+            self.persist_session(cx, session_no);
+        }
         self.set_session_status(cx, session_no, SessionStatus::Active);
-        self.persist_session(cx, session_no);
         let view = self.session_view(&self.sessions[&session_no]);
         self.deliver(
             cx,

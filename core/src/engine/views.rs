@@ -42,9 +42,9 @@ impl TenantState {
         to
     }
 
-    pub(crate) fn session_view(&self, session: &Session) -> SessionView {
+    pub(crate) fn session_view(&self, session: &Session) -> Box<SessionView> {
         let agent = session.agent.map(|no| self.agent(no));
-        SessionView {
+        Box::new(SessionView {
             session_id: SessionId(session.no),
             status: session.status,
             visitor_id: session.visitor_id.clone(),
@@ -71,7 +71,7 @@ impl TenantState {
             transfer_count: session.transfer_count,
             csat: session.csat.clone(),
             end_reason: session.end_reason,
-        }
+        })
     }
 
     pub(crate) fn offer_view(
@@ -124,8 +124,9 @@ impl TenantState {
             target: transfer.target.clone(),
             offered_to: transfer
                 .offered_to
-                .first()
-                .map(|&no| self.agent(no).profile.id.clone()),
+                .iter()
+                .map(|&no| self.agent(no).profile.id.clone())
+                .collect(),
             reason: transfer.reason.clone(),
             outcome,
             accepted_by: None,

@@ -155,7 +155,7 @@ pub enum Event {
     /// To an agent: they now hold the session (full details).
     SessionAssigned {
         /// The session.
-        session: SessionView,
+        session: Box<SessionView>,
     },
     /// To an agent: they no longer hold the session.
     SessionUnassigned {

@@ -745,8 +745,9 @@ pub struct TransferView {
     pub from_agent_id: AgentId,
     /// Where it goes.
     pub target: TransferTarget,
-    /// The agent currently asked to accept.
-    pub offered_to: Option<AgentId>,
+    /// The agents currently asked to accept (one for an agent transfer, the free agents of
+    /// the department for a department transfer).
+    pub offered_to: Vec<AgentId>,
     /// Why.
     pub reason: String,
     /// Outcome so far.

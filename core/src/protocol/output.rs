@@ -89,7 +89,7 @@ pub enum Record {
     /// A session's current state (upsert by session id).
     Session {
         /// The session.
-        session: SessionView,
+        session: Box<SessionView>,
     },
     /// A session message (append).
     Message {

@@ -64,7 +64,7 @@ pub enum Reply {
     /// A session.
     Session {
         /// The session.
-        session: SessionView,
+        session: Box<SessionView>,
     },
     /// A queue's waiting sessions.
     Queue {

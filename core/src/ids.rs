@@ -124,7 +124,7 @@ macro_rules! numbered_id {
                     .and_then(|rest| rest.strip_prefix('_'))
                     .filter(|digits| {
                         !digits.is_empty()
-                            && digits.len() <= 19
+                            && digits.len() <= 20
                             && digits.bytes().all(|b| b.is_ascii_digit())
                             && !(digits.len() > 1 && digits.starts_with('0'))
                     })

@@ -749,6 +749,7 @@ impl TenantState {
         session.ended_at = Some(cx.now);
         session.end_reason = Some(EndReason::Resolved);
         session.typing = [false; 2];
+        self.record_handle_time(cx, session_id.0);
         self.set_session_status(cx, session_id.0, SessionStatus::Resolved);
         let agent = self.release_agent(cx, session_id.0, true);
         for key in [

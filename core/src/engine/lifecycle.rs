@@ -413,6 +413,7 @@ impl TenantState {
         let session = self.sessions.get_mut(&session_no).expect("live session");
         session.agent = Some(agent);
         session.assigned_at = Some(cx.now);
+        session.first_assigned_at.get_or_insert(cx.now);
         session.max_wait_expired = false;
         if session.awaiting_reply_since.is_some() {
             session.awaiting_reply_since = Some(cx.now);
@@ -433,8 +434,8 @@ impl TenantState {
         self.drain_for_agents(&freed);
     }
 
-    /// Frees the agent's slot for the session (with a wrap-up slot when asked) and records
-    /// the handle time. Returns the agent.
+    /// Frees the agent's slot for the session (with a wrap-up slot when asked). Returns the
+    /// agent.
     pub(crate) fn release_agent(
         &mut self,
         cx: &mut Ctx<'_>,
@@ -443,17 +444,12 @@ impl TenantState {
     ) -> Option<u32> {
         let session = self.sessions.get_mut(&session_no).expect("live session");
         let agent = session.agent?;
-        let handle_time = session.assigned_at.map(|at| cx.now.ms_since(at));
-        let queue_no = session.queue;
         if !self.agent_mut(agent).sessions.remove(&session_no) {
             // Already released (a resolved chat closing later).
             return None;
         }
         if wrap_up {
             self.start_wrap_up(cx, agent);
-            if let (Some(ms), Some(queue_no)) = (handle_time, queue_no) {
-                self.queue_mut(queue_no).record_handle_time(ms);
-            }
         }
         self.reindex_agent(cx, agent);
         self.announce_agent(cx, agent);
@@ -525,10 +521,12 @@ impl TenantState {
                 None,
             );
         }
-        let withdraw_reason = if reason == EndReason::MaxWait {
-            WithdrawReason::MaxWait
-        } else {
+        // A session past its maximum wait has no offer left (see `on_max_wait`): an offer is
+        // outstanding only when the visitor leaves or a supervisor closes the session.
+        let withdraw_reason = if reason == EndReason::VisitorLeft {
             WithdrawReason::VisitorLeft
+        } else {
+            WithdrawReason::SessionClosed
         };
         let mut freed = self.clear_offer(cx, session_no, None, withdraw_reason);
         self.leave_waiting(cx, session_no);
@@ -537,6 +535,9 @@ impl TenantState {
         session.ended_at.get_or_insert(cx.now);
         session.end_reason.get_or_insert(reason);
         let was_with_agent = session.status.is_with_agent();
+        if was_with_agent {
+            self.record_handle_time(cx, session_no);
+        }
         self.set_session_status(cx, session_no, status);
         if let Some(agent) = self.release_agent(cx, session_no, was_with_agent) {
             freed.push(agent);
@@ -544,6 +545,16 @@ impl TenantState {
         self.cancel_session_timers(cx, session_no);
         self.sessions.remove(&session_no);
         self.drain_for_agents(&freed);
+    }
+
+    /// Adds the chat's handle time (first assignment to now) to its queue's history, once
+    /// per chat however often it was transferred.
+    pub(crate) fn record_handle_time(&mut self, cx: &Ctx<'_>, session_no: u64) {
+        let session = &self.sessions[&session_no];
+        if let (Some(since), Some(queue_no)) = (session.first_assigned_at, session.queue) {
+            let ms = cx.now.ms_since(since);
+            self.queue_mut(queue_no).record_handle_time(ms);
+        }
     }
 
     pub(crate) fn cancel_session_timers(&self, cx: &mut Ctx<'_>, session_no: u64) {

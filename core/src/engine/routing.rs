@@ -267,6 +267,7 @@ impl TenantState {
             created_at: cx.now,
             queued_at: None,
             assigned_at: None,
+            first_assigned_at: None,
             first_response_at: None,
             last_message_at: None,
             last_visitor_activity: cx.now,

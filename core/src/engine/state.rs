@@ -163,6 +163,8 @@ pub(crate) struct Session {
     pub created_at: Timestamp,
     pub queued_at: Option<Timestamp>,
     pub assigned_at: Option<Timestamp>,
+    /// The first assignment, for the chat's handle time.
+    pub first_assigned_at: Option<Timestamp>,
     pub first_response_at: Option<Timestamp>,
     pub last_message_at: Option<Timestamp>,
     pub last_visitor_activity: Timestamp,
@@ -255,17 +257,17 @@ impl Queue {
             return None;
         }
         let rounds = u64::from(position.saturating_sub(1) / self.online_capacity) + 1;
-        Some(rounds * self.mean_handle_time())
+        Some(rounds.saturating_mul(self.mean_handle_time()))
     }
 
     pub(crate) fn record_handle_time(&mut self, ms: u64) {
         if self.handle_times.len() == 100
             && let Some(oldest) = self.handle_times.pop_front()
         {
-            self.handle_time_sum -= oldest;
+            self.handle_time_sum = self.handle_time_sum.saturating_sub(oldest);
         }
         self.handle_times.push_back(ms);
-        self.handle_time_sum += ms;
+        self.handle_time_sum = self.handle_time_sum.saturating_add(ms);
     }
 }
 

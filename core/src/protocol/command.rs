@@ -103,7 +103,7 @@ pub enum Command {
     },
 
     // ---- agent presence ----
-    /// Set presence (one's own, or another agent's as a supervisor).
+    /// Set presence (one's own, or another agent's as a supervisor or the host).
     SetAgentStatus {
         /// The new status.
         status: AgentStatus,

@@ -29,8 +29,8 @@ pub enum WithdrawReason {
     VisitorLeft,
     /// The agent went away, busy or offline.
     AgentUnavailable,
-    /// The session ran past its maximum wait.
-    MaxWait,
+    /// A supervisor closed the session.
+    SessionClosed,
     /// The transfer behind the offer ended.
     TransferEnded,
 }
@@ -87,7 +87,8 @@ pub enum Event {
         /// Its queue.
         queue_id: Option<QueueId>,
     },
-    /// A session changed status (to its visitor, its agent and online supervisors).
+    /// A session changed status (to its visitor, its agent, its bot, and online
+    /// supervisors, administrators and viewers).
     SessionStatusChanged {
         /// The session.
         session_id: SessionId,
@@ -181,7 +182,8 @@ pub enum Event {
         /// The transfer.
         transfer: TransferView,
     },
-    /// An agent's presence or load changed (to the agent and online supervisors).
+    /// An agent's presence or load changed (to the agent and online supervisors,
+    /// administrators and viewers).
     AgentUpdated {
         /// The agent.
         agent: AgentView,
@@ -200,7 +202,7 @@ pub enum Event {
     },
     /// To the visitor: chat is not possible now, offer "leave a message".
     LeaveAMessage {
-        /// The session that ended, if one did.
+        /// The session that ended; null when the widget is told before any session exists.
         session_id: Option<SessionId>,
         /// Why.
         reason: OfflineReason,
@@ -245,7 +247,8 @@ pub enum Event {
         /// Started or stopped.
         active: bool,
     },
-    /// To an agent who was set away after missing an offer.
+    /// To an agent whose status the engine changed: away after missing an offer, offline
+    /// when the disconnect grace ran out.
     AgentStatusForced {
         /// The status now.
         status: AgentStatus,

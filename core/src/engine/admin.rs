@@ -1,5 +1,5 @@
-//! Tenant administration: settings, departments, queues, staff, routing rules, canned
-//! responses. Every change leaves an audit record.
+//! Tenant administration: settings, departments, queues, staff and routing rules. Every
+//! change leaves an audit record.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,12 +9,11 @@ use super::state::{Agent, Queue, TenantState};
 use crate::auth::Actor;
 use crate::calendar::Calendar;
 use crate::error::{CommandError, ObjectKind};
-use crate::ids::{AgentId, CannedResponseId, DepartmentId, QueueId, RuleId};
+use crate::ids::{AgentId, DepartmentId, QueueId, RuleId};
 use crate::limits::Limits;
 use crate::protocol::event::UnassignReason;
 use crate::protocol::model::{
-    AgentProfile, AgentStatus, CannedResponseView, CannedScope, Department, QueueConfig,
-    RoutingRule, StaffRole, TenantSettings,
+    AgentProfile, AgentStatus, Department, QueueConfig, RoutingRule, StaffRole, TenantSettings,
 };
 use crate::protocol::reply::Reply;
 use crate::timer::TimerKey;
@@ -100,7 +99,7 @@ fn validate_queue(limits: &Limits, queue: &QueueConfig) -> Result<(), CommandErr
 }
 
 impl TenantState {
-    fn require_admin(actor: &Actor) -> Result<(), CommandError> {
+    pub(crate) fn require_admin(actor: &Actor) -> Result<(), CommandError> {
         actor.require(
             actor.role.can_administer(),
             "only administrators change configuration",
@@ -493,106 +492,6 @@ impl TenantState {
             format!("{} rules", rules.len()),
         );
         self.rules = rules;
-        Ok(Reply::Ok)
-    }
-
-    pub(crate) fn create_canned(
-        &mut self,
-        cx: &mut Ctx<'_>,
-        actor: &Actor,
-        scope: CannedScope,
-        title: String,
-        shortcut: Option<String>,
-        body: String,
-    ) -> Result<Reply, CommandError> {
-        match scope {
-            CannedScope::Tenant => Self::require_admin(actor)?,
-            CannedScope::Personal => actor.require(
-                actor.role.can_handle_chats(),
-                "only agents keep canned responses",
-            )?,
-        }
-        Limits::check_required("title", &title, cx.limits.max_short_text_bytes)?;
-        cx.limits.check_short("shortcut", shortcut.as_deref())?;
-        Limits::check_required("body", &body, cx.limits.max_long_text_bytes)?;
-        let max = self.settings.limits.max_canned_responses;
-        if self.canned.len() as u32 >= max {
-            return Err(CommandError::LimitReached {
-                limit: "max_canned_responses",
-                max: u64::from(max),
-            });
-        }
-        self.counters.canned += 1;
-        let id = CannedResponseId(self.counters.canned);
-        self.canned.insert(
-            id.0,
-            CannedResponseView {
-                canned_response_id: id,
-                scope,
-                owner_id: (scope == CannedScope::Personal).then(|| AgentId(actor.id.clone())),
-                title,
-                shortcut,
-                body,
-            },
-        );
-        self.audit(cx, actor, "create_canned_response", id.to_string());
-        Ok(Reply::CannedResponseCreated {
-            canned_response_id: id,
-        })
-    }
-
-    /// The canned response if the actor may change it: its owner, or an administrator.
-    fn owned_canned(
-        &self,
-        actor: &Actor,
-        id: CannedResponseId,
-    ) -> Result<&CannedResponseView, CommandError> {
-        let canned = self
-            .canned
-            .get(&id.0)
-            .ok_or_else(|| CommandError::not_found(ObjectKind::CannedResponse, id))?;
-        let owner = canned.owner_id.as_ref().is_some_and(|o| *o.0 == *actor.id);
-        if owner || actor.role.can_administer() {
-            Ok(canned)
-        } else if canned.scope == CannedScope::Tenant {
-            Err(CommandError::Forbidden {
-                reason: "only administrators change tenant-wide canned responses",
-            })
-        } else {
-            Err(CommandError::not_found(ObjectKind::CannedResponse, id))
-        }
-    }
-
-    pub(crate) fn update_canned(
-        &mut self,
-        cx: &mut Ctx<'_>,
-        actor: &Actor,
-        id: CannedResponseId,
-        title: String,
-        shortcut: Option<String>,
-        body: String,
-    ) -> Result<Reply, CommandError> {
-        self.owned_canned(actor, id)?;
-        Limits::check_required("title", &title, cx.limits.max_short_text_bytes)?;
-        cx.limits.check_short("shortcut", shortcut.as_deref())?;
-        Limits::check_required("body", &body, cx.limits.max_long_text_bytes)?;
-        let canned = self.canned.get_mut(&id.0).expect("checked");
-        canned.title = title;
-        canned.shortcut = shortcut;
-        canned.body = body;
-        self.audit(cx, actor, "update_canned_response", id.to_string());
-        Ok(Reply::Ok)
-    }
-
-    pub(crate) fn delete_canned(
-        &mut self,
-        cx: &mut Ctx<'_>,
-        actor: &Actor,
-        id: CannedResponseId,
-    ) -> Result<Reply, CommandError> {
-        self.owned_canned(actor, id)?;
-        self.canned.remove(&id.0);
-        self.audit(cx, actor, "delete_canned_response", id.to_string());
         Ok(Reply::Ok)
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use super::Ctx;
-use super::chat::client_id_hash;
+use super::messages::client_id_hash;
 use super::state::{Conversation, SeenClientId, TenantState};
 use crate::auth::Actor;
 use crate::error::{CommandError, ObjectKind};

@@ -14,17 +14,27 @@
 //! - No clock, randomness, IO or threads: the same inputs give the same outputs, ids included.
 
 mod admin;
-mod chat;
+mod assignment;
+mod canned;
+mod chat_clocks;
+mod closing;
 mod conversation;
+mod external;
 mod lifecycle;
+mod messages;
+mod notes;
+mod offers;
 mod pool;
 mod presence;
 mod queries;
 mod routing;
 mod select;
+mod start;
 mod state;
 mod transfer;
+mod typing;
 mod views;
+mod waiting;
 
 use std::collections::VecDeque;
 
@@ -387,7 +397,7 @@ impl TenantState {
                 cx,
                 actor,
                 session_id,
-                chat::Outgoing {
+                messages::Outgoing {
                     body,
                     kind,
                     attachment,

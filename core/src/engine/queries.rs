@@ -1,7 +1,7 @@
 //! Read-only commands: they check the actor like any command and change nothing.
 
 use super::Ctx;
-use super::chat::Party;
+use super::messages::Party;
 use super::state::TenantState;
 use crate::auth::{Actor, Role};
 use crate::error::{CommandError, ObjectKind};

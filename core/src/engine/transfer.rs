@@ -2,7 +2,7 @@
 //! reject, timeout and cancel. The transferring agent keeps the chat until someone accepts.
 
 use super::Ctx;
-use super::chat::Party;
+use super::messages::Party;
 use super::state::{TenantState, Transfer};
 use crate::auth::Actor;
 use crate::error::{CommandError, ObjectKind};

@@ -1,0 +1,154 @@
+//! Typing indicators and read receipts.
+
+use std::sync::Arc;
+
+use super::Ctx;
+use super::messages::{Party, forbidden};
+use super::state::TenantState;
+use crate::auth::Actor;
+use crate::error::CommandError;
+use crate::ids::SessionId;
+use crate::protocol::event::Event;
+use crate::protocol::model::SenderKind;
+use crate::protocol::output::Recipient;
+use crate::protocol::reply::Reply;
+use crate::timer::TimerKey;
+
+impl TenantState {
+    pub(crate) fn set_typing(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        actor: &Actor,
+        session_id: SessionId,
+        active: bool,
+    ) -> Result<Reply, CommandError> {
+        let party = self.party(actor, session_id)?;
+        let session = &self.sessions[&session_id.0];
+        let (side, kind, name) = match party {
+            Party::Visitor => (
+                0,
+                SenderKind::Visitor,
+                session.profile.name.as_deref().map(Arc::from),
+            ),
+            Party::Bot => (1, SenderKind::Bot, None),
+            Party::Staff {
+                agent: Some(agent),
+                holder: true,
+                ..
+            } => (1, SenderKind::Agent, Some(self.agent(agent).name.clone())),
+            Party::Staff { .. } => return Err(forbidden()),
+        };
+        let key = TimerKey::Typing {
+            tenant: self.no,
+            session: session_id.0,
+            side,
+        };
+        let typing_timeout = self.settings.timing.typing_timeout_ms;
+        let session = self
+            .sessions
+            .get_mut(&session_id.0)
+            .expect("checked by party");
+        let changed = session.typing[usize::from(side)] != active;
+        session.typing[usize::from(side)] = active;
+        if active {
+            cx.timers.set(key, cx.now.plus_ms(typing_timeout));
+        } else {
+            cx.timers.cancel(key);
+        }
+        if changed {
+            self.announce_typing(cx, session_id.0, side, kind, name, active);
+        }
+        Ok(Reply::Ok)
+    }
+
+    pub(crate) fn announce_typing(
+        &self,
+        cx: &mut Ctx<'_>,
+        session_no: u64,
+        side: u8,
+        kind: SenderKind,
+        name: Option<Arc<str>>,
+        active: bool,
+    ) {
+        let session = &self.sessions[&session_no];
+        let to: Vec<Recipient> = if side == 0 {
+            self.session_parties(session).into_iter().skip(1).collect()
+        } else {
+            vec![self.visitor_recipient(session)]
+        };
+        self.deliver(
+            cx,
+            to,
+            Event::Typing {
+                session_id: SessionId(session_no),
+                side: kind,
+                name,
+                active,
+            },
+        );
+    }
+
+    pub(crate) fn on_typing_timeout(&mut self, cx: &mut Ctx<'_>, session_no: u64, side: u8) {
+        let Some(session) = self.sessions.get_mut(&session_no) else {
+            return;
+        };
+        if !session.typing[usize::from(side)] {
+            return;
+        }
+        session.typing[usize::from(side)] = false;
+        let kind = if side == 0 {
+            SenderKind::Visitor
+        } else if session.bot.is_some() {
+            SenderKind::Bot
+        } else {
+            SenderKind::Agent
+        };
+        self.announce_typing(cx, session_no, side, kind, None, false);
+    }
+
+    pub(crate) fn mark_read(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        actor: &Actor,
+        session_id: SessionId,
+        up_to_seq: Option<u64>,
+    ) -> Result<Reply, CommandError> {
+        let party = self.party(actor, session_id)?;
+        let reader = match party {
+            Party::Visitor => SenderKind::Visitor,
+            Party::Bot => SenderKind::Bot,
+            Party::Staff { .. } if party.may_work_on() => SenderKind::Agent,
+            Party::Staff { .. } => return Err(forbidden()),
+        };
+        let session = self
+            .sessions
+            .get_mut(&session_id.0)
+            .expect("checked by party");
+        let up_to = up_to_seq.unwrap_or(session.seq);
+        if up_to > session.seq {
+            return Err(CommandError::invalid(
+                "up_to_seq",
+                "beyond the last message",
+            ));
+        }
+        let unread = if reader == SenderKind::Agent {
+            &mut session.unread_for_agent
+        } else {
+            &mut session.unread_for_visitor
+        };
+        while unread.front().is_some_and(|&seq| seq <= up_to) {
+            unread.pop_front();
+        }
+        let session = &self.sessions[&session_id.0];
+        let event = Event::Read {
+            session_id,
+            reader,
+            up_to_seq: up_to,
+            unread_count_agent: session.unread_for_agent.len() as u32,
+            unread_count_visitor: session.unread_for_visitor.len() as u32,
+        };
+        let to = self.session_parties(session);
+        self.deliver(cx, to, event);
+        Ok(Reply::Ok)
+    }
+}

@@ -158,7 +158,7 @@ impl Engine {
                     timers: &mut self.timers,
                     out: &mut self.outputs,
                 };
-                self.tenants[tenant_no as usize].flush_dispatch(&mut cx);
+                self.tenants[tenant_no as usize].flush_step(&mut cx);
             }
         }
     }
@@ -227,7 +227,7 @@ impl Engine {
         };
         let result = tenant.apply(&mut cx, actor, command);
         if result.is_ok() {
-            tenant.flush_dispatch(&mut cx);
+            tenant.flush_step(&mut cx);
         }
         result
     }
@@ -279,6 +279,7 @@ impl Engine {
             route_requests: Default::default(),
             transfers: Default::default(),
             dispatch_pending: Default::default(),
+            announce_pending: Default::default(),
         };
         self.tenant_index.insert(actor.tenant_id.clone(), no);
         self.tenants.push(tenant);

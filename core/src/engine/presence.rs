@@ -101,6 +101,13 @@ impl TenantState {
         self.dispatch_pending.extend(queues);
     }
 
+    /// Ends a step: dispatches the queues marked during it, then announces the agents
+    /// marked during it (after dispatch, so the announcement shows the final load).
+    pub(crate) fn flush_step(&mut self, cx: &mut Ctx<'_>) {
+        self.flush_dispatch(cx);
+        self.flush_announcements(cx);
+    }
+
     /// Dispatches every queue marked during the step, oldest waiting head first (priority,
     /// then arrival, across queues), until nothing is left to offer. Deferring dispatch to
     /// the end of the step means that when one step frees several sessions and agents (offers
@@ -213,15 +220,28 @@ impl TenantState {
     }
 
     /// Tells the agent and online supervisors about the agent's presence and load.
-    pub(crate) fn announce_agent(&self, cx: &mut Ctx<'_>, no: u32) {
-        let to = self.with_watchers(vec![self.staff(no)], true);
-        self.deliver(
-            cx,
-            to,
-            Event::AgentUpdated {
-                agent: self.agent_view(no),
-            },
-        );
+    /// Marks the agent for an `agent_updated` at the end of the step, so a step that
+    /// changes an agent several times (going offline with three chats) announces it once,
+    /// in its final state.
+    pub(crate) fn announce_agent(&mut self, _cx: &mut Ctx<'_>, no: u32) {
+        self.announce_pending.insert(no);
+    }
+
+    /// Sends the `agent_updated` events marked during the step.
+    pub(crate) fn flush_announcements(&mut self, cx: &mut Ctx<'_>) {
+        for no in std::mem::take(&mut self.announce_pending) {
+            if !matches!(self.agents.get(no as usize), Some(Some(_))) {
+                continue;
+            }
+            let to = self.with_watchers(vec![self.staff(no)], true);
+            self.deliver(
+                cx,
+                to,
+                Event::AgentUpdated {
+                    agent: self.agent_view(no),
+                },
+            );
+        }
     }
 
     /// Takes back every offer (session and transfer offers) an agent has outstanding.

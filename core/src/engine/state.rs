@@ -317,6 +317,8 @@ pub(crate) struct TenantState {
     pub transfers: BTreeMap<u64, u64>,
     /// Queues to dispatch at the end of the current step.
     pub dispatch_pending: BTreeSet<u32>,
+    /// Agents to announce (`agent_updated`) at the end of the current step.
+    pub announce_pending: BTreeSet<u32>,
 }
 
 impl TenantState {

@@ -8,13 +8,14 @@
 //! ```
 //!
 //! `--only messages|backlog|arrivals|memory` runs one section. Unknown arguments (such as
-//! the `--bench` that `cargo bench` adds) are ignored. The
-//! figures, what each one includes, and the targets are in `docs/performance.md`.
+//! the `--bench` that `cargo bench` adds) are ignored. The figures, what each one includes,
+//! and the targets are in `docs/performance.md`.
 //!
 //! Everything runs on one thread against a virtual clock that stands still during the timed
 //! loops, so no deadline comes due inside them. The host's share of the work is included
 //! where a host has to do it: building each command, and draining (here: dropping) every
-//! output after every command.
+//! output after every command. The memory section runs this binary again with
+//! `--memory-child` so that every reading starts in a fresh process.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::process::Command as Process;
@@ -35,7 +36,7 @@ const TENANT: &str = "bench";
 /// The virtual clock during setup and the timed loops.
 const NOW: Timestamp = Timestamp(1_000_000);
 /// A chat message of 100 bytes.
-const BODY: &str = "Thanks for waiting! I have looked at your order and the parcel left our warehouse this morning.";
+const BODY: &str = "Thanks for waiting! I have looked at your order and the parcel left our warehouse at 9 this morning.";
 
 /// Sizes and durations for one run.
 struct Mode {
@@ -80,39 +81,156 @@ impl Mode {
     }
 }
 
-/// Operations counted, the time they took (untimed host work excluded), and a count of
-/// something observed during them (offers made, say).
-#[derive(Default, Clone, Copy)]
+/// One timed batch: operations, the time they took (untimed host work excluded), whether
+/// the thread had to wait for the CPU meanwhile, and the offers and outputs the engine
+/// produced.
+#[derive(Default)]
+struct Batch {
+    ops: u64,
+    busy: Duration,
+    preempted: bool,
+    offers: u64,
+    outputs: u64,
+}
+
+/// Time spent by this thread runnable but waiting for a CPU, in ns (Linux scheduler
+/// statistics); `None` where unavailable.
+fn cpu_wait_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Times a section with `Instant`, and notes whether the scheduler made the thread wait
+/// during it (read outside the timed window).
+struct Stopwatch {
+    waited: Option<u64>,
+    started: Instant,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        let waited = cpu_wait_ns();
+        Stopwatch {
+            waited,
+            started: Instant::now(),
+        }
+    }
+
+    /// The elapsed time, and whether the thread waited for the CPU meanwhile.
+    fn stop(self) -> (Duration, bool) {
+        let busy = self.started.elapsed();
+        let preempted = match (self.waited, cpu_wait_ns()) {
+            (Some(before), Some(after)) => after > before,
+            _ => false,
+        };
+        (busy, preempted)
+    }
+}
+
+/// What a measurement saw: the batches' totals, and the cost per operation of every batch.
+/// Figures are medians over the batches during which the thread never waited for the CPU
+/// ("clean" batches), so that other work on the machine does not move them; the median over
+/// all batches is kept for comparison. Without scheduler statistics every batch counts as
+/// clean.
+#[derive(Default)]
 struct Measured {
     ops: u64,
     busy: Duration,
-    seen: u64,
+    offers: u64,
+    outputs: u64,
+    /// Cost per operation of each batch, and whether it was clean.
+    batch_ns: Vec<(f64, bool)>,
+}
+
+fn quantile(values: &mut [f64], q: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let at = ((values.len() - 1) as f64 * q).round() as usize;
+    values[at]
 }
 
 impl Measured {
-    fn per_second(self) -> f64 {
-        self.ops as f64 / self.busy.as_secs_f64()
+    /// Per-operation costs of the clean batches (of all, if none was clean).
+    fn clean(&self) -> Vec<f64> {
+        let clean: Vec<f64> = self
+            .batch_ns
+            .iter()
+            .filter(|(_, clean)| *clean)
+            .map(|(ns, _)| *ns)
+            .collect();
+        if clean.is_empty() {
+            self.batch_ns.iter().map(|(ns, _)| *ns).collect()
+        } else {
+            clean
+        }
     }
 
-    fn ns_per_op(self) -> f64 {
-        self.busy.as_nanos() as f64 / self.ops as f64
+    /// The `q` quantile (0..=1) of the per-batch cost over clean batches, ns per operation.
+    fn quantile(&self, q: f64) -> f64 {
+        quantile(&mut self.clean(), q)
+    }
+
+    /// Median cost per operation over all batches, clean or not.
+    fn all_median(&self) -> f64 {
+        let mut all: Vec<f64> = self.batch_ns.iter().map(|(ns, _)| *ns).collect();
+        quantile(&mut all, 0.5)
+    }
+
+    /// Share of batches that were clean, in percent.
+    fn clean_percent(&self) -> f64 {
+        let clean = self.batch_ns.iter().filter(|(_, clean)| *clean).count();
+        100.0 * clean as f64 / self.batch_ns.len() as f64
+    }
+
+    /// Median cost per operation (clean batches).
+    fn ns_per_op(&self) -> f64 {
+        self.quantile(0.5)
+    }
+
+    /// Operations per second at the median cost.
+    fn per_second(&self) -> u64 {
+        (1e9 / self.ns_per_op()) as u64
+    }
+
+    /// The 10th to 90th percentile of the per-batch cost.
+    fn spread(&self) -> String {
+        format!("{:.0}-{:.0}", self.quantile(0.1), self.quantile(0.9))
+    }
+
+    /// Table cells: median ns (clean batches) | p10-p90 (clean) | median ns (all batches) |
+    /// share of clean batches.
+    fn timing_cells(&self) -> String {
+        format!(
+            "{:.0} | {} | {:.0} | {:.0}%",
+            self.ns_per_op(),
+            self.spread(),
+            self.all_median(),
+            self.clean_percent()
+        )
+    }
+
+    /// Outputs drained per operation.
+    fn outputs_per_op(&self) -> f64 {
+        self.outputs as f64 / self.ops as f64
     }
 }
 
 /// Runs `batch` for the warm-up, then until its timed share reaches the measuring time.
-/// `batch` returns how many operations it timed, how long they took, and how many of
-/// something it saw.
-fn measure(mode: &Mode, mut batch: impl FnMut() -> (u64, Duration, u64)) -> Measured {
+fn measure(mode: &Mode, mut batch: impl FnMut() -> Batch) -> Measured {
     let mut warm = Duration::ZERO;
     while warm < mode.warm_up {
-        warm += batch().1;
+        warm += batch().busy;
     }
     let mut total = Measured::default();
     while total.busy < mode.measure {
-        let (ops, busy, seen) = batch();
-        total.ops += ops;
-        total.busy += busy;
-        total.seen += seen;
+        let done = batch();
+        total.ops += done.ops;
+        total.busy += done.busy;
+        total.offers += done.offers;
+        total.outputs += done.outputs;
+        total.batch_ns.push((
+            done.busy.as_nanos() as f64 / done.ops as f64,
+            !done.preempted,
+        ));
     }
     total
 }
@@ -144,6 +262,9 @@ struct World {
     tenant: TenantId,
     agents: Vec<Actor>,
     visitors: u64,
+    /// Offers and outputs seen so far.
+    offers_made: u64,
+    outputs: u64,
 }
 
 /// Applies a setup command, panicking on error, and drops its outputs.
@@ -155,16 +276,23 @@ fn setup(engine: &mut Engine, actor: &Actor, command: Command) {
     drain(engine);
 }
 
-/// Drains every output and drops it, as a host that has delivered it would.
-fn drain(engine: &mut Engine) {
-    while engine.poll_output().is_some() {}
+/// Drains every output and drops it, as a host that has delivered it would. Returns how
+/// many there were.
+fn drain(engine: &mut Engine) -> u64 {
+    let mut outputs = 0;
+    while engine.poll_output().is_some() {
+        outputs += 1;
+    }
+    outputs
 }
 
 /// Drains every output; session offers are noted as (agent number, session). Returns how
-/// many offers there were.
-fn drain_offers(engine: &mut Engine, offers: &mut VecDeque<(u32, SessionId)>) -> u64 {
+/// many offers and outputs there were.
+fn drain_offers(engine: &mut Engine, offers: &mut VecDeque<(u32, SessionId)>) -> (u64, u64) {
     let mut made = 0;
+    let mut outputs = 0;
     while let Some(output) = engine.poll_output() {
+        outputs += 1;
         if let Output::Deliver {
             to,
             event: Event::Offered { offer },
@@ -177,7 +305,7 @@ fn drain_offers(engine: &mut Engine, offers: &mut VecDeque<(u32, SessionId)>) ->
             made += 1;
         }
     }
-    made
+    (made, outputs)
 }
 
 /// Agents are named `a<number>`.
@@ -273,7 +401,16 @@ impl World {
             tenant,
             agents,
             visitors: 0,
+            offers_made: 0,
+            outputs: 0,
         }
+    }
+
+    /// Drains the engine, noting offers.
+    fn drain(&mut self, offers: &mut VecDeque<(u32, SessionId)>) {
+        let (made, outputs) = drain_offers(&mut self.engine, offers);
+        self.offers_made += made;
+        self.outputs += outputs;
     }
 
     /// Sets every agent online; offers made on the way are noted.
@@ -286,7 +423,7 @@ impl World {
             self.engine
                 .handle(NOW, &self.agents[no], command)
                 .expect("agent online");
-            drain_offers(&mut self.engine, offers);
+            self.drain(offers);
         }
     }
 
@@ -311,7 +448,7 @@ impl World {
             client_message_id: None,
         };
         let reply = self.engine.handle(NOW, &visitor, command);
-        drain_offers(&mut self.engine, offers);
+        self.drain(offers);
         match reply {
             Ok(Reply::SessionStarted { session_id, .. }) => (visitor, session_id),
             other => panic!("unexpected start_session reply {other:?}"),
@@ -326,7 +463,7 @@ impl World {
                 Command::AcceptOffer { session_id },
             )
             .expect("offer accepted");
-        drain(&mut self.engine);
+        self.outputs += drain(&mut self.engine);
     }
 
     /// The agent closes the chat (it leaves memory); offers the freed slot causes are noted.
@@ -335,7 +472,7 @@ impl World {
         agent: u32,
         session_id: SessionId,
         offers: &mut VecDeque<(u32, SessionId)>,
-    ) -> u64 {
+    ) {
         self.engine
             .handle(
                 NOW,
@@ -343,7 +480,7 @@ impl World {
                 Command::CloseSession { session_id },
             )
             .expect("session closed");
-        drain_offers(&mut self.engine, offers)
+        self.drain(offers);
     }
 }
 
@@ -407,11 +544,14 @@ fn bench_messages(mode: &Mode) {
     }
     assert!(offers.is_empty());
 
-    const BATCH: u64 = 10_000;
+    // Batches of about half a millisecond: short enough that many run without the thread
+    // being preempted when the machine is shared.
+    const BATCH: u64 = 1_000;
     let mut k = 0usize;
     let World { engine, agents, .. } = &mut world;
     let result = measure(mode, || {
-        let started = Instant::now();
+        let mut outputs = 0;
+        let watch = Stopwatch::start();
         for _ in 0..BATCH {
             let (visitor, agent, session) = &chats[(k / 2) % chats.len()];
             let actor = if k % 2 == 0 {
@@ -430,15 +570,22 @@ fn bench_messages(mode: &Mode) {
                 Ok(Reply::MessageAccepted { .. }) => {}
                 other => panic!("unexpected send_message reply {other:?}"),
             }
-            drain(engine);
+            outputs += drain(engine);
             k += 1;
         }
-        (BATCH, started.elapsed(), 0)
+        let (busy, preempted) = watch.stop();
+        Batch {
+            ops: BATCH,
+            busy,
+            preempted,
+            offers: 0,
+            outputs,
+        }
     });
 
     // The host's share alone: building the command (and dropping it).
     let build = measure(mode, || {
-        let started = Instant::now();
+        let watch = Stopwatch::start();
         for i in 0..BATCH {
             let command = Command::SendMessage {
                 session_id: SessionId(i),
@@ -449,7 +596,13 @@ fn bench_messages(mode: &Mode) {
             };
             std::hint::black_box(&command);
         }
-        (BATCH, started.elapsed(), 0)
+        let (busy, preempted) = watch.stop();
+        Batch {
+            ops: BATCH,
+            busy,
+            preempted,
+            ..Batch::default()
+        }
     });
 
     println!(
@@ -464,14 +617,17 @@ fn bench_messages(mode: &Mode) {
     );
     println!("messages alternate across the sessions; every output is drained after each command.");
     println!();
-    println!("| commands | seconds | commands/s | ns/command |");
-    println!("|---:|---:|---:|---:|");
     println!(
-        "| {} | {:.2} | {} | {:.0} |",
+        "| commands | seconds | outputs/command | commands/s | ns/command | p10-p90 ns | all batches ns | clean batches |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {} | {:.2} | {:.1} | {} | {} |",
         grouped(result.ops),
         result.busy.as_secs_f64(),
-        grouped(result.per_second() as u64),
-        result.ns_per_op()
+        result.outputs_per_op(),
+        grouped(result.per_second()),
+        result.timing_cells()
     );
     println!();
     println!(
@@ -484,16 +640,17 @@ fn bench_messages(mode: &Mode) {
 // ---------------------------------------------------------------------------------------
 // 2a. Routing: draining a backlog
 
-/// One cell of the backlog benchmark: `queued` sessions wait, `agents` agents (one slot
-/// each) all hold an offer. A cycle is: an agent accepts its offer, then closes the chat;
-/// closing frees the slot and, inside the same `close_session`, the engine offers the head
-/// of the waiting line to an agent under `strategy` (the decision). The waiting line is
-/// topped up, untimed, between batches.
+/// The cycles measured, and the queue-position flush (median time, outputs) if measured.
 struct BacklogResult {
     cycles: Measured,
     flush: Option<(Duration, u64)>,
 }
 
+/// One cell of the backlog benchmark: `queued` sessions wait, `agents` agents (one slot
+/// each) all hold an offer. A cycle is: an agent accepts its offer, then closes the chat;
+/// closing frees the slot and, inside the same `close_session`, the engine offers the head
+/// of the waiting line to an agent under `strategy` (the decision). The waiting line is
+/// topped up, untimed, between batches.
 fn backlog_cell(mode: &Mode, strategy: Strategy, agents: u32, queued: u32) -> BacklogResult {
     let skills = if strategy == Strategy::SkillBased {
         Skills::AllPerfect
@@ -516,41 +673,64 @@ fn backlog_cell(mode: &Mode, strategy: Strategy, agents: u32, queued: u32) -> Ba
     world.all_online(&mut offers);
     assert_eq!(offers.len(), agents as usize, "one offer per agent");
 
+    // Batches of at most 200 cycles (about a millisecond), and at most a tenth of the line
+    // so that it stays within 10% of its size before it is topped up.
     let batch = if queued > 0 {
-        (queued / 10).clamp(1, 1_000)
+        (queued / 10).clamp(1, 200)
     } else {
-        agents.min(1_000)
+        agents.min(200)
     };
     let cycles = measure(mode, || {
-        let mut decisions = 0;
-        let started = Instant::now();
+        let (offers_before, outputs_before) = (world.offers_made, world.outputs);
+        let watch = Stopwatch::start();
         for _ in 0..batch {
             let (agent, session) = offers.pop_front().expect("an outstanding offer");
             world.accept(agent, session);
-            decisions += world.close(agent, session, &mut offers);
+            world.close(agent, session, &mut offers);
         }
-        let busy = started.elapsed();
+        let (busy, preempted) = watch.stop();
+        let done = Batch {
+            ops: u64::from(batch),
+            busy,
+            preempted,
+            offers: world.offers_made - offers_before,
+            outputs: world.outputs - outputs_before,
+        };
         for _ in 0..batch {
             world.start(&mut offers);
         }
-        (u64::from(batch), busy, decisions)
+        done
     });
     if queued > 0 {
-        // Every cycle (warm-up included) made exactly one offer.
+        // Every cycle made exactly one offer.
         assert_eq!(offers.len(), agents as usize);
-        assert_eq!(cycles.seen, cycles.ops);
+        assert_eq!(cycles.offers, cycles.ops);
     }
 
-    // Coalesced queue positions: the one flush due after the position interval.
+    // Coalesced queue positions: after some cycles have moved the line, the flush that
+    // comes due once the position interval has passed. Median of a few.
     let flush = (strategy == Strategy::LeastActive && queued > 0).then(|| {
-        let later = Timestamp(NOW.0 + 2_001);
-        let started = Instant::now();
-        world.engine.handle_timeout(later);
+        let mut times = Vec::new();
         let mut outputs = 0;
-        while world.engine.poll_output().is_some() {
-            outputs += 1;
+        let mut clock = NOW.0;
+        for _ in 0..if mode.smoke { 2 } else { 5 } {
+            for _ in 0..batch {
+                let (agent, session) = offers.pop_front().expect("an outstanding offer");
+                world.accept(agent, session);
+                world.close(agent, session, &mut offers);
+                world.start(&mut offers);
+            }
+            clock += 2_001;
+            let started = Instant::now();
+            world.engine.handle_timeout(Timestamp(clock));
+            outputs = 0;
+            while world.engine.poll_output().is_some() {
+                outputs += 1;
+            }
+            times.push(started.elapsed());
         }
-        (started.elapsed(), outputs)
+        times.sort();
+        (times[times.len() / 2], outputs)
     });
     BacklogResult { cycles, flush }
 }
@@ -569,20 +749,21 @@ fn bench_backlog(mode: &Mode) {
     println!("`ns over baseline` is the cycle's cost above that, i.e. what the decision adds.");
     println!();
     println!(
-        "| strategy | agents | queued | cycles | offers made | decisions/s | ns/cycle | ns over baseline |"
+        "| strategy | agents | queued | cycles | offers made | outputs/cycle | decisions/s | ns/cycle | p10-p90 ns | all batches ns | clean batches | ns over baseline |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut flushes = Vec::new();
     for &agents in mode.backlog_agents {
         let base = backlog_cell(mode, Strategy::LeastActive, agents, 0);
-        assert_eq!(base.cycles.seen, 0);
+        assert_eq!(base.cycles.offers, 0);
         let baseline = base.cycles.ns_per_op();
         println!(
-            "| no decision | {} | 0 | {} | 0 | {} cycles/s | {:.0} | - |",
+            "| no decision | {} | 0 | {} | 0 | {:.1} | ({} cycles/s) | {} | - |",
             grouped(u64::from(agents)),
             grouped(base.cycles.ops),
-            grouped(base.cycles.per_second() as u64),
-            baseline
+            base.cycles.outputs_per_op(),
+            grouped(base.cycles.per_second()),
+            base.cycles.timing_cells()
         );
         let mut strategies: Vec<Strategy> = LOG_STRATEGIES.to_vec();
         strategies.push(Strategy::SkillBased);
@@ -596,14 +777,15 @@ fn bench_backlog(mode: &Mode) {
                 }
                 let result = backlog_cell(mode, strategy, agents, queued);
                 println!(
-                    "| {} | {} | {} | {} | {} | {} | {:.0} | {:.0} |",
+                    "| {} | {} | {} | {} | {} | {:.1} | {} | {} | {:.0} |",
                     strategy_name(strategy),
                     grouped(u64::from(agents)),
                     grouped(u64::from(queued)),
                     grouped(result.cycles.ops),
-                    grouped(result.cycles.seen),
-                    grouped(result.cycles.per_second() as u64),
-                    result.cycles.ns_per_op(),
+                    grouped(result.cycles.offers),
+                    result.cycles.outputs_per_op(),
+                    grouped(result.cycles.per_second()),
+                    result.cycles.timing_cells(),
                     result.cycles.ns_per_op() - baseline
                 );
                 if let Some(flush) = result.flush {
@@ -613,8 +795,8 @@ fn bench_backlog(mode: &Mode) {
         }
     }
     println!();
-    println!("Queue-position flush (handle_timeout once the position interval has passed, all");
-    println!("outputs drained), measured after the least_active runs:");
+    println!("Queue-position flush (handle_timeout once the position interval has passed and the");
+    println!("line has moved, all outputs drained; median of a few), after the least_active runs:");
     println!();
     println!("| agents | queued | outputs | ms per flush |");
     println!("|---:|---:|---:|---:|");
@@ -648,17 +830,30 @@ fn arrival_cell(mode: &Mode, strategy: Strategy, agents: u32, skills: Skills) ->
     let mut offers = VecDeque::new();
     world.all_online(&mut offers);
     assert!(offers.is_empty());
-    const BATCH: u64 = 1_000;
+    // About a millisecond per batch.
+    let batch: u64 = if skills == Skills::NonePerfect {
+        10
+    } else {
+        200
+    };
     measure(mode, || {
-        let started = Instant::now();
-        for _ in 0..BATCH {
+        let (offers_before, outputs_before) = (world.offers_made, world.outputs);
+        let watch = Stopwatch::start();
+        for _ in 0..batch {
             let (_visitor, session) = world.start(&mut offers);
             let (agent, offered) = offers.pop_front().expect("a free agent");
             debug_assert_eq!(offered, session);
             world.accept(agent, session);
             world.close(agent, session, &mut offers);
         }
-        (BATCH, started.elapsed(), 0)
+        let (busy, preempted) = watch.stop();
+        Batch {
+            ops: batch,
+            busy,
+            preempted,
+            offers: world.offers_made - offers_before,
+            outputs: world.outputs - outputs_before,
+        }
     })
 }
 
@@ -669,8 +864,10 @@ fn bench_arrivals(mode: &Mode) {
     println!("(routing picks one agent out of the whole free pool and offers: the decision) +");
     println!("accept_offer + close_session.");
     println!();
-    println!("| strategy | free agents | cycles | decisions/s | ns/cycle |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| strategy | free agents | cycles | offers made | outputs/cycle | decisions/s | ns/cycle | p10-p90 ns | all batches ns | clean batches |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut rows: Vec<(Strategy, Skills, &str)> = LOG_STRATEGIES
         .iter()
         .map(|&s| (s, Skills::None, strategy_name(s)))
@@ -688,13 +885,16 @@ fn bench_arrivals(mode: &Mode) {
     for (strategy, skills, name) in rows {
         for &agents in mode.arrival_agents {
             let result = arrival_cell(mode, strategy, agents, skills);
+            assert_eq!(result.offers, result.ops, "one offer per arrival");
             println!(
-                "| {} | {} | {} | {} | {:.0} |",
+                "| {} | {} | {} | {} | {:.1} | {} | {} |",
                 name,
                 grouped(u64::from(agents)),
                 grouped(result.ops),
-                grouped(result.per_second() as u64),
-                result.ns_per_op()
+                grouped(result.offers),
+                result.outputs_per_op(),
+                grouped(result.per_second()),
+                result.timing_cells()
             );
         }
     }
@@ -890,10 +1090,21 @@ fn main() {
         }
     );
     println!(
-        "- each case: {:.2} s warm-up, then at least {:.2} s of timed work, one thread",
+        "- each case: {:.2} s warm-up, then at least {:.2} s of timed work in short batches, one thread",
         mode.warm_up.as_secs_f64(),
         mode.measure.as_secs_f64()
     );
+    println!("- figures: the median cost per operation over the batches in which the thread never");
+    println!(
+        "  waited for a CPU (\"clean\" batches; {}),",
+        if cpu_wait_ns().is_some() {
+            "from the scheduler's statistics"
+        } else {
+            "no scheduler statistics here, so every batch counts"
+        }
+    );
+    println!("  with their 10th-90th percentile; beside them the median over all batches and the");
+    println!("  share of clean ones");
     println!();
     // `--only <messages|backlog|arrivals|memory>` runs one section (for profiling).
     let only = args

@@ -323,13 +323,14 @@ fn tenant_settings(s: &Space) -> BoxedStrategy<TenantSettings> {
         transfers: f[4],
         attachments: f[5],
     });
-    let limits = prop::collection::vec(s.count.clone(), 6).prop_map(|l| TenantLimits {
+    let limits = prop::collection::vec(s.count.clone(), 7).prop_map(|l| TenantLimits {
         max_agents: l[0],
         max_open_sessions: l[1],
         max_queues: l[2],
         max_departments: l[3],
         max_canned_responses: l[4],
         max_conversations: l[5],
+        max_remembered_visitors: l[6],
     });
     let timing = (
         opt(s.number.clone()),

@@ -520,3 +520,36 @@ fn an_agent_reply_stops_the_no_reply_clock() {
     h.advance(60_000);
     assert_eq!(h.status("v1", &session), "active");
 }
+
+#[test]
+fn returning_visitors_are_remembered_up_to_the_tenant_limit() {
+    // alice serves "a", bob serves "b", alice serves "c"; "a" leaves. Both agents then hold
+    // one chat, and least active (ties: least recently assigned) would pick bob.
+    let route_returning_visitor = |limit: u32| {
+        let settings =
+            serde_json::from_value(json!({"limits": {"max_remembered_visitors": limit}})).unwrap();
+        let mut h = Harness::with_settings(settings);
+        h.online_agent("alice", json!({ "max_concurrent_chats": 5 }));
+        h.online_agent("bob", json!({ "max_concurrent_chats": 5 }));
+        let (a, _) = offered(&mut h, "a");
+        accept(&mut h, "alice", &a);
+        let (b, to) = offered(&mut h, "b");
+        assert_eq!(to, vec!["bob"]);
+        accept(&mut h, "bob", &b);
+        let (c, to) = offered(&mut h, "c");
+        assert_eq!(to, vec!["alice"]);
+        accept(&mut h, "alice", &c);
+        close(&mut h, "alice", &a);
+        offered(&mut h, "a").1
+    };
+    assert_eq!(
+        route_returning_visitor(100),
+        vec!["alice"],
+        "remembered: back to alice"
+    );
+    assert_eq!(
+        route_returning_visitor(1),
+        vec!["bob"],
+        "forgotten: least active decides"
+    );
+}

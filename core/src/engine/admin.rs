@@ -403,7 +403,7 @@ impl TenantState {
                 session.preferred_agent = None;
             }
         }
-        self.last_agent_of_visitor.retain(|_, agent| *agent != no);
+        self.last_agent_of_visitor.forget_agent(no);
         self.watchers.remove(&no);
         for key in [
             TimerKey::WrapUp {

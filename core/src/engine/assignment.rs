@@ -171,7 +171,8 @@ impl TenantState {
             session.awaiting_reply_since = Some(cx.now);
         }
         let visitor = session.visitor_id.clone();
-        self.last_agent_of_visitor.insert(visitor, agent);
+        let limit = self.settings.limits.max_remembered_visitors;
+        self.last_agent_of_visitor.remember(visitor, agent, limit);
         let name = self.agent(agent).name.clone();
         self.system_message(
             cx,

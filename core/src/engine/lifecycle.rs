@@ -77,7 +77,8 @@ impl TenantState {
         session.last_visitor_activity = cx.now;
         session.inactivity_warned = false;
         let visitor = session.visitor_id.clone();
-        self.last_agent_of_visitor.insert(visitor, agent);
+        let limit = self.settings.limits.max_remembered_visitors;
+        self.last_agent_of_visitor.remember(visitor, agent, limit);
         self.set_session_status(cx, session_no, SessionStatus::Active);
         let view = self.session_view(&self.sessions[&session_no]);
         self.deliver(

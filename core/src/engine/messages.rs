@@ -180,7 +180,7 @@ impl TenantState {
                 Sender {
                     kind: SenderKind::Visitor,
                     id: Some(session.visitor_id.0.clone()),
-                    name: session.profile.name.as_deref().map(Arc::from),
+                    name: session.visitor_name.clone(),
                 }
             }
             Party::Bot => {
@@ -244,7 +244,7 @@ impl TenantState {
         let sender = Sender {
             kind: SenderKind::Visitor,
             id: Some(session.visitor_id.0.clone()),
-            name: session.profile.name.as_deref().map(Arc::from),
+            name: session.visitor_name.clone(),
         };
         self.append_message(
             cx,

@@ -274,7 +274,7 @@ impl Engine {
             canned: Default::default(),
             conversations: FxHashMap::default(),
             direct_conversations: Default::default(),
-            last_agent_of_visitor: FxHashMap::default(),
+            last_agent_of_visitor: Default::default(),
             watchers: Default::default(),
             route_requests: Default::default(),
             transfers: Default::default(),

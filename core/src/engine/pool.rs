@@ -110,6 +110,18 @@ impl AgentPool {
         self.weighted.add(agent as usize, -i64::from(key.weight));
     }
 
+    /// Moves an agent already in the pool to a new key. A change of load alone (the common
+    /// case: an offer, an accept, a chat ending) touches only the by-load order.
+    pub(crate) fn update(&mut self, agent: u32, old: PoolKey, new: PoolKey) {
+        if old.order == new.order && old.weight == new.weight {
+            self.by_load.remove(&(old.load, old.last_assigned, agent));
+            self.by_load.insert((new.load, new.last_assigned, agent));
+        } else {
+            self.remove(agent, old);
+            self.insert(agent, new);
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.by_load.is_empty()
     }

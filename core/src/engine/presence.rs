@@ -37,11 +37,11 @@ impl TenantState {
                 self.mark_positions_dirty(cx, queue_no);
             }
             let queue = self.queue_mut(queue_no);
-            if let Some(key) = previous {
-                queue.pool.remove(no, key);
-            }
-            if let Some(key) = wanted {
-                queue.pool.insert(no, key);
+            match (previous, wanted) {
+                (Some(old), Some(new)) => queue.pool.update(no, old, new),
+                (Some(old), None) => queue.pool.remove(no, old),
+                (None, Some(new)) => queue.pool.insert(no, new),
+                (None, None) => {}
             }
             if counted != was_counted {
                 if counted {

@@ -1,6 +1,8 @@
 //! Starting a session (and a bot handing one to routing): checks, creation, first
 //! messages, and the visitor's first place in line.
 
+use std::sync::Arc;
+
 use super::Ctx;
 use super::routing::{StartRequest, validate_profile};
 use super::state::{Offer, Session, TenantState};
@@ -67,11 +69,12 @@ impl TenantState {
         self.counters.arrival += 1;
         let session_no = self.counters.session;
         let visitor_id = VisitorId(actor.id.clone());
-        let preferred_agent = self.last_agent_of_visitor.get(&visitor_id).copied();
+        let preferred_agent = self.last_agent_of_visitor.get(&visitor_id);
         let session = Session {
             no: session_no,
             visitor_id,
-            profile: Box::new(request.visitor),
+            visitor_name: request.visitor.name.as_deref().map(Arc::from),
+            profile: Arc::new(request.visitor),
             status: SessionStatus::Pending,
             queue: route.queue,
             department_id: request.department_id,

@@ -144,7 +144,10 @@ pub(crate) struct SeenClientId {
 pub(crate) struct Session {
     pub no: u64,
     pub visitor_id: VisitorId,
-    pub profile: Box<VisitorProfile>,
+    /// Shared with every snapshot of the session, never copied.
+    pub profile: Arc<VisitorProfile>,
+    /// The visitor's display name, shared by their messages and typing events.
+    pub visitor_name: Option<Arc<str>>,
     pub status: SessionStatus,
     pub queue: Option<u32>,
     pub department_id: Option<DepartmentId>,
@@ -285,6 +288,41 @@ pub(crate) struct Conversation {
     pub seen_client_ids: VecDeque<SeenClientId>,
 }
 
+/// The agent who last served each visitor, for routing returning visitors back to them.
+/// Bounded: past the tenant's limit the visitors served longest ago are forgotten.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ReturningVisitors {
+    by_visitor: FxHashMap<VisitorId, (u32, u64)>,
+    by_age: BTreeMap<u64, VisitorId>,
+    stamp: u64,
+}
+
+impl ReturningVisitors {
+    pub(crate) fn get(&self, visitor: &VisitorId) -> Option<u32> {
+        self.by_visitor.get(visitor).map(|&(agent, _)| agent)
+    }
+
+    pub(crate) fn remember(&mut self, visitor: VisitorId, agent: u32, limit: u32) {
+        self.stamp += 1;
+        if let Some((_, old)) = self.by_visitor.insert(visitor.clone(), (agent, self.stamp)) {
+            self.by_age.remove(&old);
+        }
+        self.by_age.insert(self.stamp, visitor);
+        while self.by_age.len() > limit as usize {
+            if let Some((_, oldest)) = self.by_age.pop_first() {
+                self.by_visitor.remove(&oldest);
+            }
+        }
+    }
+
+    pub(crate) fn forget_agent(&mut self, agent: u32) {
+        self.by_visitor.retain(|_, (a, _)| *a != agent);
+        let by_visitor = &self.by_visitor;
+        self.by_age
+            .retain(|_, visitor| by_visitor.contains_key(visitor));
+    }
+}
+
 /// A canned response and its owner.
 pub(crate) type Canned = CannedResponseView;
 
@@ -308,7 +346,7 @@ pub(crate) struct TenantState {
     pub canned: BTreeMap<u64, Canned>,
     pub conversations: FxHashMap<u64, Conversation>,
     pub direct_conversations: BTreeMap<(AgentId, AgentId), u64>,
-    pub last_agent_of_visitor: FxHashMap<VisitorId, u32>,
+    pub last_agent_of_visitor: ReturningVisitors,
     /// Supervisors, admins and viewers whose status is not offline.
     pub watchers: BTreeSet<u32>,
     /// Outstanding external routing requests: effect number to session.

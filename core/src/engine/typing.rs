@@ -25,11 +25,7 @@ impl TenantState {
         let party = self.party(actor, session_id)?;
         let session = &self.sessions[&session_id.0];
         let (side, kind, name) = match party {
-            Party::Visitor => (
-                0,
-                SenderKind::Visitor,
-                session.profile.name.as_deref().map(Arc::from),
-            ),
+            Party::Visitor => (0, SenderKind::Visitor, session.visitor_name.clone()),
             Party::Bot => (1, SenderKind::Bot, None),
             Party::Staff {
                 agent: Some(agent),

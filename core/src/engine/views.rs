@@ -48,7 +48,7 @@ impl TenantState {
             session_id: SessionId(session.no),
             status: session.status,
             visitor_id: session.visitor_id.clone(),
-            visitor: (*session.profile).clone(),
+            visitor: session.profile.clone(),
             queue_id: session.queue.map(|q| self.queue(q).config.id.clone()),
             department_id: session.department_id.clone(),
             issue_type: session.issue_type.clone(),

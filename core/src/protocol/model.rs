@@ -412,6 +412,9 @@ pub struct TenantLimits {
     pub max_canned_responses: u32,
     /// Internal conversations.
     pub max_conversations: u32,
+    /// Visitors whose last agent is remembered for routing them back; the visitors served
+    /// longest ago are forgotten first.
+    pub max_remembered_visitors: u32,
 }
 
 impl Default for TenantLimits {
@@ -423,6 +426,7 @@ impl Default for TenantLimits {
             max_departments: 1_000,
             max_canned_responses: 10_000,
             max_conversations: 100_000,
+            max_remembered_visitors: 100_000,
         }
     }
 }
@@ -609,7 +613,7 @@ pub struct SessionView {
     /// The visitor.
     pub visitor_id: VisitorId,
     /// What the visitor told us.
-    pub visitor: VisitorProfile,
+    pub visitor: Arc<VisitorProfile>,
     /// The queue it was routed to.
     pub queue_id: Option<QueueId>,
     /// The department it was started for.

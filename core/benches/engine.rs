@@ -240,10 +240,11 @@ fn measure(mode: &Mode, mut batch: impl FnMut() -> Batch) -> Measured {
 enum Skills {
     /// No skills, no rule.
     None,
-    /// Every agent is a perfect match: the skill-based scan stops at the first free agent.
+    /// Every agent is a perfect match (one skill profile).
     AllPerfect,
-    /// Nobody is a perfect match: the skill-based scan visits every free agent.
-    NonePerfect,
+    /// Nobody is a perfect match, and the agents fall into this many distinct skill
+    /// profiles: skill-based routing scores each profile once.
+    Profiles(u32),
 }
 
 /// What a test tenant looks like.
@@ -372,8 +373,10 @@ impl World {
                 Skills::AllPerfect => {
                     skills.insert("billing".to_owned(), 10);
                 }
-                Skills::NonePerfect => {
-                    skills.insert("billing".to_owned(), 5);
+                Skills::Profiles(profiles) => {
+                    let profile = no % profiles;
+                    skills.insert("billing".to_owned(), 1 + (profile % 9) as u8);
+                    skills.insert(format!("team{profile}"), 5);
                 }
             }
             let agent = AgentProfile {
@@ -831,10 +834,9 @@ fn arrival_cell(mode: &Mode, strategy: Strategy, agents: u32, skills: Skills) ->
     world.all_online(&mut offers);
     assert!(offers.is_empty());
     // About a millisecond per batch.
-    let batch: u64 = if skills == Skills::NonePerfect {
-        10
-    } else {
-        200
+    let batch: u64 = match skills {
+        Skills::Profiles(profiles) if profiles > 100 => 20,
+        _ => 200,
     };
     measure(mode, || {
         let (offers_before, outputs_before) = (world.offers_made, world.outputs);
@@ -879,8 +881,13 @@ fn bench_arrivals(mode: &Mode) {
     ));
     rows.push((
         Strategy::SkillBased,
-        Skills::NonePerfect,
-        "skill_based, no perfect match (full scan)",
+        Skills::Profiles(10),
+        "skill_based, no perfect match, 10 skill profiles",
+    ));
+    rows.push((
+        Strategy::SkillBased,
+        Skills::Profiles(1_000),
+        "skill_based, no perfect match, 1,000 skill profiles",
     ));
     for (strategy, skills, name) in rows {
         for &agents in mode.arrival_agents {

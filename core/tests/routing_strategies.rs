@@ -553,3 +553,50 @@ fn returning_visitors_are_remembered_up_to_the_tenant_limit() {
         "forgotten: least active decides"
     );
 }
+
+#[test]
+fn skill_based_ranks_by_skills_matched_then_levels_then_load() {
+    let mut h = Harness::new();
+    h.ok(
+        &admin(),
+        switchboard_core::Command::UpsertQueue {
+            queue: queue(
+                "support",
+                json!({ "department_id": "support", "strategy": "skill_based" }),
+            ),
+        },
+    );
+    h.cmd_json(
+        &admin(),
+        json!({ "type": "set_routing_rules", "rules": [
+            { "actions": { "required_skills": ["billing", "german"] } } ] }),
+    )
+    .unwrap();
+    // One skill at a high level loses to both skills at low levels.
+    h.online_agent(
+        "specialist",
+        json!({ "skills": { "billing": 10 }, "max_concurrent_chats": 9 }),
+    );
+    h.online_agent(
+        "pair_one",
+        json!({ "skills": { "billing": 2, "german": 2 }, "max_concurrent_chats": 9 }),
+    );
+    h.online_agent(
+        "pair_two",
+        json!({ "skills": { "billing": 2, "german": 2 }, "max_concurrent_chats": 9 }),
+    );
+    h.online_agent(
+        "strong_pair",
+        json!({ "skills": { "billing": 3, "german": 3 }, "max_concurrent_chats": 1 }),
+    );
+    let (first, to) = offered(&mut h, "v1");
+    assert_eq!(to, vec!["strong_pair"], "both skills, highest levels");
+    accept(&mut h, "strong_pair", &first);
+    // strong_pair is full; pair_one and pair_two tie on skills: least active, then least
+    // recently assigned.
+    let (second, to) = offered(&mut h, "v2");
+    assert_eq!(to, vec!["pair_one"]);
+    accept(&mut h, "pair_one", &second);
+    let (_, to) = offered(&mut h, "v3");
+    assert_eq!(to, vec!["pair_two"], "pair_one now has a chat");
+}

@@ -355,6 +355,9 @@ impl TenantState {
                 no
             }
         };
+        let skills = self.agent(no).profile.skills.clone();
+        let profile = self.skill_profiles.intern(&skills);
+        self.agent_mut(no).skill_profile = profile;
         self.set_agent_queues(cx, no, queues);
         let agent = self.agent(no);
         if agent.profile.role != StaffRole::Agent && agent.status != AgentStatus::Offline {

@@ -275,6 +275,7 @@ impl Engine {
             conversations: FxHashMap::default(),
             direct_conversations: Default::default(),
             last_agent_of_visitor: Default::default(),
+            skill_profiles: Default::default(),
             watchers: Default::default(),
             route_requests: Default::default(),
             transfers: Default::default(),

@@ -1,8 +1,8 @@
 //! A queue's pool of free agents, indexed for every automatic strategy so that one routing
-//! decision costs O(log n) in the number of agents (skill-based routing excepted: it
-//! scans for the best match).
+//! decision costs O(log n) in the number of agents; skill-based routing costs O(P + log n),
+//! P being the number of distinct skill profiles among the free agents.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Where an agent sits in the pools: everything the orderings need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -11,6 +11,8 @@ pub(crate) struct PoolKey {
     pub last_assigned: u64,
     pub order: u32,
     pub weight: u16,
+    /// The agent's skill profile (agents with identical skills share one).
+    pub profile: u32,
 }
 
 /// A Fenwick tree of weights by agent number: O(log n) update and weighted pick.
@@ -93,11 +95,18 @@ pub(crate) struct AgentPool {
     pub uniform: Fenwick,
     /// Routing weight per free agent, for weighted random picks.
     pub weighted: Fenwick,
+    /// Free agents grouped by skill profile, each group least active first.
+    pub by_profile: BTreeMap<u32, BTreeSet<(u32, u64, u32)>>,
 }
 
 impl AgentPool {
     pub(crate) fn insert(&mut self, agent: u32, key: PoolKey) {
         self.by_load.insert((key.load, key.last_assigned, agent));
+        self.by_profile.entry(key.profile).or_default().insert((
+            key.load,
+            key.last_assigned,
+            agent,
+        ));
         self.by_order.insert((key.order, agent));
         self.uniform.add(agent as usize, 1);
         self.weighted.add(agent as usize, i64::from(key.weight));
@@ -105,17 +114,33 @@ impl AgentPool {
 
     pub(crate) fn remove(&mut self, agent: u32, key: PoolKey) {
         self.by_load.remove(&(key.load, key.last_assigned, agent));
+        self.remove_from_profile(agent, key);
         self.by_order.remove(&(key.order, agent));
         self.uniform.add(agent as usize, -1);
         self.weighted.add(agent as usize, -i64::from(key.weight));
     }
 
+    fn remove_from_profile(&mut self, agent: u32, key: PoolKey) {
+        if let Some(group) = self.by_profile.get_mut(&key.profile) {
+            group.remove(&(key.load, key.last_assigned, agent));
+            if group.is_empty() {
+                self.by_profile.remove(&key.profile);
+            }
+        }
+    }
+
     /// Moves an agent already in the pool to a new key. A change of load alone (the common
-    /// case: an offer, an accept, a chat ending) touches only the by-load order.
+    /// case: an offer, an accept, a chat ending) touches only the load orders.
     pub(crate) fn update(&mut self, agent: u32, old: PoolKey, new: PoolKey) {
-        if old.order == new.order && old.weight == new.weight {
+        if old.order == new.order && old.weight == new.weight && old.profile == new.profile {
             self.by_load.remove(&(old.load, old.last_assigned, agent));
             self.by_load.insert((new.load, new.last_assigned, agent));
+            self.remove_from_profile(agent, old);
+            self.by_profile.entry(new.profile).or_default().insert((
+                new.load,
+                new.last_assigned,
+                agent,
+            ));
         } else {
             self.remove(agent, old);
             self.insert(agent, new);

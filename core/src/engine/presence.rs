@@ -23,6 +23,7 @@ impl TenantState {
             last_assigned: agent.last_assigned,
             order: agent.profile.routing_order,
             weight: agent.profile.routing_weight,
+            profile: agent.skill_profile,
         });
         let counted = agent.is_available();
         let was_counted = agent.counted_online;

@@ -34,6 +34,12 @@ fn language_matches(agent: &Agent, wanted: &str) -> bool {
     })
 }
 
+/// How well an agent's skills match: required skills held, then the sum of their levels.
+type SkillScore = (usize, u32);
+
+/// An agent's place in a least-active order: load, last assignment, agent number.
+type LoadKey = (u32, u64, u32);
+
 /// Uniform in `0..bound` from 64 random bits (multiply-shift, no modulo bias to speak of).
 fn below(rng: &mut impl Rng, bound: u64) -> u64 {
     ((u128::from(rng.next_u64()) * u128::from(bound)) >> 64) as u64
@@ -124,22 +130,16 @@ impl TenantState {
             .map(|&(_, _, agent)| Pick::one(agent))
     }
 
-    /// Best match first: how many required skills the agent has, then the sum of their
-    /// levels; ties go to the least active. Stops early at a perfect match.
+    /// Best match first: how many of the required skills the agent has, then the sum of
+    /// their levels; ties go to the least active, then the least recently assigned. Agents
+    /// with identical skills form one profile, scored once: O(P + log n) for P profiles.
     fn pick_by_skill(&self, now: Timestamp, queue_no: u32, session: &Session) -> Option<Pick> {
         if session.required_skills.is_empty() {
             return self.pick_least_active(now, queue_no, session);
         }
-        let perfect = (
-            session.required_skills.len(),
-            10 * session.required_skills.len() as u32,
-        );
-        let mut best: Option<((usize, u32), u32)> = None;
-        for &(_, _, agent_no) in &self.queue(queue_no).pool.by_load {
-            if !self.may_offer(now, agent_no, session) {
-                continue;
-            }
-            let skills = &self.agent(agent_no).profile.skills;
+        let mut best: Option<(SkillScore, LoadKey)> = None;
+        for (&profile, group) in &self.queue(queue_no).pool.by_profile {
+            let skills = self.skill_profiles.skills(profile);
             let score = session
                 .required_skills
                 .iter()
@@ -147,14 +147,24 @@ impl TenantState {
                 .fold((0usize, 0u32), |(count, sum), level| {
                     (count + 1, sum + u32::from((*level).min(10)))
                 });
-            if best.is_none_or(|(best_score, _)| score > best_score) {
-                best = Some((score, agent_no));
-                if score == perfect {
-                    break;
-                }
+            if best.is_some_and(|(best_score, _)| score < best_score) {
+                continue;
+            }
+            let Some(&first) = group
+                .iter()
+                .find(|&&(_, _, agent)| self.may_offer(now, agent, session))
+            else {
+                continue;
+            };
+            let better = match best {
+                None => true,
+                Some((best_score, best_key)) => score > best_score || first < best_key,
+            };
+            if better {
+                best = Some((score, first));
             }
         }
-        best.map(|(_, agent)| Pick::one(agent))
+        best.map(|(_, (_, _, agent))| Pick::one(agent))
     }
 
     /// The first eligible agent after the last one served, in fixed order, wrapping around.

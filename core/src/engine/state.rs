@@ -59,6 +59,8 @@ pub(crate) struct Agent {
     pub pooled: Option<super::pool::PoolKey>,
     /// Whether the agent counts towards its queues' online capacity.
     pub counted_online: bool,
+    /// The agent's skill profile number (see `SkillProfiles`).
+    pub skill_profile: u32,
 }
 
 impl Agent {
@@ -77,6 +79,7 @@ impl Agent {
             queues: Vec::new(),
             pooled: None,
             counted_online: false,
+            skill_profile: 0,
         }
     }
 
@@ -323,6 +326,31 @@ impl ReturningVisitors {
     }
 }
 
+/// Distinct skill sets of a tenant's agents, numbered. Skill-based routing scores each
+/// profile once instead of each agent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SkillProfiles {
+    numbers: BTreeMap<BTreeMap<String, u8>, u32>,
+    skills: Vec<BTreeMap<String, u8>>,
+}
+
+impl SkillProfiles {
+    /// The number of this skill set, allocating one the first time it is seen.
+    pub(crate) fn intern(&mut self, skills: &BTreeMap<String, u8>) -> u32 {
+        if let Some(&number) = self.numbers.get(skills) {
+            return number;
+        }
+        let number = self.skills.len() as u32;
+        self.skills.push(skills.clone());
+        self.numbers.insert(skills.clone(), number);
+        number
+    }
+
+    pub(crate) fn skills(&self, number: u32) -> &BTreeMap<String, u8> {
+        &self.skills[number as usize]
+    }
+}
+
 /// A canned response and its owner.
 pub(crate) type Canned = CannedResponseView;
 
@@ -347,6 +375,7 @@ pub(crate) struct TenantState {
     pub conversations: FxHashMap<u64, Conversation>,
     pub direct_conversations: BTreeMap<(AgentId, AgentId), u64>,
     pub last_agent_of_visitor: ReturningVisitors,
+    pub skill_profiles: SkillProfiles,
     /// Supervisors, admins and viewers whose status is not offline.
     pub watchers: BTreeSet<u32>,
     /// Outstanding external routing requests: effect number to session.

@@ -95,18 +95,16 @@ pub(crate) struct AgentPool {
     pub uniform: Fenwick,
     /// Routing weight per free agent, for weighted random picks.
     pub weighted: Fenwick,
-    /// Free agents grouped by skill profile, each group least active first.
+    /// Free agents grouped by skill profile, each group least active first. Kept only once
+    /// the queue has routed by skill (`profiles_indexed`), so other queues do not pay for it.
     pub by_profile: BTreeMap<u32, BTreeSet<(u32, u64, u32)>>,
+    pub profiles_indexed: bool,
 }
 
 impl AgentPool {
     pub(crate) fn insert(&mut self, agent: u32, key: PoolKey) {
         self.by_load.insert((key.load, key.last_assigned, agent));
-        self.by_profile.entry(key.profile).or_default().insert((
-            key.load,
-            key.last_assigned,
-            agent,
-        ));
+        self.add_to_profile(agent, key);
         self.by_order.insert((key.order, agent));
         self.uniform.add(agent as usize, 1);
         self.weighted.add(agent as usize, i64::from(key.weight));
@@ -120,7 +118,20 @@ impl AgentPool {
         self.weighted.add(agent as usize, -i64::from(key.weight));
     }
 
+    fn add_to_profile(&mut self, agent: u32, key: PoolKey) {
+        if self.profiles_indexed {
+            self.by_profile.entry(key.profile).or_default().insert((
+                key.load,
+                key.last_assigned,
+                agent,
+            ));
+        }
+    }
+
     fn remove_from_profile(&mut self, agent: u32, key: PoolKey) {
+        if !self.profiles_indexed {
+            return;
+        }
         if let Some(group) = self.by_profile.get_mut(&key.profile) {
             group.remove(&(key.load, key.last_assigned, agent));
             if group.is_empty() {
@@ -136,14 +147,22 @@ impl AgentPool {
             self.by_load.remove(&(old.load, old.last_assigned, agent));
             self.by_load.insert((new.load, new.last_assigned, agent));
             self.remove_from_profile(agent, old);
-            self.by_profile.entry(new.profile).or_default().insert((
-                new.load,
-                new.last_assigned,
-                agent,
-            ));
+            self.add_to_profile(agent, new);
         } else {
             self.remove(agent, old);
             self.insert(agent, new);
+        }
+    }
+
+    /// Starts keeping the by-profile index, building it from the free agents' keys.
+    pub(crate) fn index_profiles(&mut self, key_of: impl Fn(u32) -> PoolKey) {
+        if self.profiles_indexed {
+            return;
+        }
+        self.profiles_indexed = true;
+        let free: Vec<u32> = self.by_load.iter().map(|&(_, _, agent)| agent).collect();
+        for agent in free {
+            self.add_to_profile(agent, key_of(agent));
         }
     }
 
@@ -159,6 +178,39 @@ impl AgentPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(load: u32, profile: u32) -> PoolKey {
+        PoolKey {
+            load,
+            last_assigned: 0,
+            order: 0,
+            weight: 1,
+            profile,
+        }
+    }
+
+    #[test]
+    fn the_profile_index_built_late_follows_every_later_change() {
+        let mut pool = AgentPool::default();
+        pool.insert(1, key(0, 7));
+        pool.insert(2, key(1, 7));
+        pool.insert(3, key(0, 9));
+        assert!(
+            pool.by_profile.is_empty(),
+            "not kept before a skill-based pick"
+        );
+        let keys = [key(0, 0), key(0, 7), key(1, 7), key(0, 9)];
+        pool.index_profiles(|agent| keys[agent as usize]);
+        pool.update(1, key(0, 7), key(2, 7));
+        pool.remove(3, key(0, 9));
+        pool.insert(4, key(0, 9));
+        let groups: Vec<(u32, Vec<u32>)> = pool
+            .by_profile
+            .iter()
+            .map(|(profile, group)| (*profile, group.iter().map(|&(_, _, a)| a).collect()))
+            .collect();
+        assert_eq!(groups, vec![(7, vec![2, 1]), (9, vec![4])]);
+    }
 
     #[test]
     fn fenwick_find_maps_each_target_to_the_weight_span_that_holds_it() {

@@ -90,7 +90,11 @@ impl TenantState {
         }
         match strategy {
             Strategy::LeastActive => self.pick_least_active(now, queue_no, session),
-            Strategy::SkillBased => self.pick_by_skill(now, queue_no, session),
+            Strategy::SkillBased => {
+                self.index_skill_profiles(queue_no);
+                let session = &self.sessions[&session_no];
+                self.pick_by_skill(now, queue_no, session)
+            }
             Strategy::RoundRobin => self.pick_round_robin(now, queue_no, session),
             Strategy::FixedOrder => {
                 let pool = &self.queue(queue_no).pool;
@@ -128,6 +132,20 @@ impl TenantState {
             .iter()
             .find(|&&(_, _, agent)| self.may_offer(now, agent, session))
             .map(|&(_, _, agent)| Pick::one(agent))
+    }
+
+    /// Builds the queue's by-profile index the first time the queue routes by skill.
+    fn index_skill_profiles(&mut self, queue_no: u32) {
+        if self.queue(queue_no).pool.profiles_indexed {
+            return;
+        }
+        let mut pool = std::mem::take(&mut self.queue_mut(queue_no).pool);
+        pool.index_profiles(|agent| {
+            self.agent(agent)
+                .pooled
+                .expect("agents in a pool have a pool key")
+        });
+        self.queue_mut(queue_no).pool = pool;
     }
 
     /// Best match first: how many of the required skills the agent has, then the sum of

@@ -161,18 +161,7 @@ impl TenantState {
     /// Gives an active session (already released by its previous agent) to `agent`, and
     /// tells the visitor in a system message.
     pub(crate) fn hand_over(&mut self, cx: &mut Ctx<'_>, session_no: u64, agent: u32) {
-        self.agent_mut(agent).sessions.insert(session_no);
-        self.record_assignment(cx, agent);
-        self.reindex_agent(cx, agent);
-        let session = self.sessions.get_mut(&session_no).expect("live session");
-        session.agent = Some(agent);
-        session.assigned_at = Some(cx.now);
-        if session.awaiting_reply_since.is_some() {
-            session.awaiting_reply_since = Some(cx.now);
-        }
-        let visitor = session.visitor_id.clone();
-        let limit = self.settings.limits.max_remembered_visitors;
-        self.last_agent_of_visitor.remember(visitor, agent, limit);
+        self.take_on(cx, session_no, agent);
         let name = self.agent(agent).name.clone();
         self.system_message(
             cx,
@@ -184,13 +173,6 @@ impl TenantState {
             self.persist_session(cx, session_no);
         }
         self.set_session_status(cx, session_no, SessionStatus::Active);
-        let view = self.session_view(&self.sessions[&session_no]);
-        self.deliver(
-            cx,
-            vec![self.staff(agent)],
-            Event::SessionAssigned { session: view },
-        );
-        self.arm_chat_timers(cx, session_no);
-        self.announce_agent(cx, agent);
+        self.welcome_agent(cx, session_no, agent);
     }
 }

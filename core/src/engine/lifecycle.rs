@@ -63,6 +63,19 @@ impl TenantState {
         ] {
             cx.timers.cancel(key);
         }
+        self.take_on(cx, session_no, agent);
+        let session = self.sessions.get_mut(&session_no).expect("live session");
+        session.max_wait_expired = false;
+        session.last_visitor_activity = cx.now;
+        session.inactivity_warned = false;
+        self.set_session_status(cx, session_no, SessionStatus::Active);
+        self.welcome_agent(cx, session_no, agent);
+        self.drain_for_agents(&freed);
+    }
+
+    /// The agent takes the session on: their slot, the fairness count, the session's agent
+    /// and reply clock, and the visitor's memory of them.
+    pub(crate) fn take_on(&mut self, cx: &mut Ctx<'_>, session_no: u64, agent: u32) {
         self.agent_mut(agent).sessions.insert(session_no);
         self.record_assignment(cx, agent);
         self.reindex_agent(cx, agent);
@@ -70,16 +83,16 @@ impl TenantState {
         session.agent = Some(agent);
         session.assigned_at = Some(cx.now);
         session.first_assigned_at.get_or_insert(cx.now);
-        session.max_wait_expired = false;
         if session.awaiting_reply_since.is_some() {
             session.awaiting_reply_since = Some(cx.now);
         }
-        session.last_visitor_activity = cx.now;
-        session.inactivity_warned = false;
         let visitor = session.visitor_id.clone();
         let limit = self.settings.limits.max_remembered_visitors;
         self.last_agent_of_visitor.remember(visitor, agent, limit);
-        self.set_session_status(cx, session_no, SessionStatus::Active);
+    }
+
+    /// Tells the agent they hold the session (with its details) and starts its clocks.
+    pub(crate) fn welcome_agent(&mut self, cx: &mut Ctx<'_>, session_no: u64, agent: u32) {
         let view = self.session_view(&self.sessions[&session_no]);
         self.deliver(
             cx,
@@ -88,7 +101,6 @@ impl TenantState {
         );
         self.arm_chat_timers(cx, session_no);
         self.announce_agent(cx, agent);
-        self.drain_for_agents(&freed);
     }
 
     /// Frees the agent's slot for the session (with a wrap-up slot when asked). Returns the

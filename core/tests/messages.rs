@@ -363,3 +363,35 @@ fn a_waiting_visitor_may_write_and_the_agent_sees_it_on_assignment() {
         });
     assert_eq!(assigned, Some((2, 2)));
 }
+
+#[test]
+fn a_bot_reading_clears_the_agent_sides_unread_count_not_the_visitors() {
+    let mut h = Harness::new();
+    h.cmd_json(
+        &admin(),
+        json!({"type": "set_routing_rules", "rules": [{"actions": {"bot": "faq"}}]}),
+    )
+    .unwrap();
+    h.cmd_json(&admin(), json!({"type": "upsert_queue", "queue": {"id": "support", "department_id": "support", "queue_when_no_agents": true}}))
+        .unwrap();
+    let session = h.start("v1", json!({"initial_message": "hi bot"}));
+    let bot = switchboard_core::Actor::new(TENANT, "faq", switchboard_core::Role::Bot);
+    h.cmd_json(
+        &bot,
+        json!({"type": "send_message", "session_id": session, "body": "hello human"}),
+    )
+    .unwrap();
+    h.cmd_json(&bot, json!({"type": "mark_read", "session_id": session}))
+        .unwrap();
+    let view = match h
+        .cmd_json(
+            &visitor("v1"),
+            json!({"type": "get_session", "session_id": session}),
+        )
+        .unwrap()
+    {
+        Reply::Session { session } => session,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!((view.unread_count_agent, view.unread_count_visitor), (0, 1));
+}

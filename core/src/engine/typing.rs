@@ -127,10 +127,11 @@ impl TenantState {
                 "beyond the last message",
             ));
         }
-        let unread = if reader == SenderKind::Agent {
-            &mut session.unread_for_agent
-        } else {
+        // The bot answers on the agent side: it reads the visitor's messages.
+        let unread = if reader == SenderKind::Visitor {
             &mut session.unread_for_visitor
+        } else {
+            &mut session.unread_for_agent
         };
         while unread.front().is_some_and(|&seq| seq <= up_to) {
             unread.pop_front();

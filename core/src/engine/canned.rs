@@ -25,7 +25,8 @@ impl TenantState {
             .get(&id.0)
             .filter(|c| {
                 c.scope == CannedScope::Tenant
-                    || c.owner_id.as_ref().is_some_and(|o| *o.0 == *actor.id)
+                    || (actor.role.can_handle_chats()
+                        && c.owner_id.as_ref().is_some_and(|o| *o.0 == *actor.id))
             })
             .ok_or_else(|| CommandError::not_found(ObjectKind::CannedResponse, id))
     }
@@ -173,7 +174,9 @@ impl TenantState {
             .canned
             .get(&id.0)
             .ok_or_else(|| CommandError::not_found(ObjectKind::CannedResponse, id))?;
-        let owner = canned.owner_id.as_ref().is_some_and(|o| *o.0 == *actor.id);
+        // Visitors and staff are separate namespaces: only staff own canned responses.
+        let owner = actor.role.can_handle_chats()
+            && canned.owner_id.as_ref().is_some_and(|o| *o.0 == *actor.id);
         if owner || actor.role.can_administer() {
             Ok(canned)
         } else if canned.scope == CannedScope::Tenant {

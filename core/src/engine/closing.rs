@@ -28,12 +28,7 @@ impl TenantState {
             return Err(illegal(session, "resolve"));
         }
         if session.transfer.is_some() {
-            self.finish_transfer(
-                cx,
-                session_id.0,
-                crate::protocol::model::TransferOutcome::Cancelled,
-                None,
-            );
+            self.drop_transfer(cx, session_id.0);
         }
         let tenant = self.no;
         let session = self.sessions.get_mut(&session_id.0).expect("checked");

@@ -13,7 +13,7 @@ use crate::ids::{AgentId, ConversationId, MessageId};
 use crate::limits::Limits;
 use crate::protocol::event::Event;
 use crate::protocol::model::{
-    ConversationKind, ConversationMessageView, ConversationView, MessageKind,
+    ConversationKind, ConversationMessageView, ConversationView, MessageKind, SenderKind,
 };
 use crate::protocol::output::{Recipient, Record};
 use crate::protocol::reply::Reply;
@@ -238,7 +238,7 @@ impl TenantState {
         }
         let conversation = &self.conversations[&conversation_id.0];
         if let Some(id) = &client_message_id {
-            let hash = client_id_hash(&me, id);
+            let hash = client_id_hash(SenderKind::Agent, &me, id);
             if let Some(seen) = conversation.seen_client_ids.iter().find(|s| s.hash == hash) {
                 return Ok(Reply::MessageAccepted {
                     message_id: MessageId(seen.message),
@@ -266,7 +266,7 @@ impl TenantState {
                 conversation.seen_client_ids.pop_front();
             }
             conversation.seen_client_ids.push_back(SeenClientId {
-                hash: client_id_hash(&me, id),
+                hash: client_id_hash(SenderKind::Agent, &me, id),
                 message: message_no,
                 seq,
             });

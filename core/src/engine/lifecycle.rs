@@ -128,12 +128,7 @@ impl TenantState {
     /// Takes the session from its agent and puts it back in line at its original arrival.
     pub(crate) fn requeue(&mut self, cx: &mut Ctx<'_>, session_no: u64, reason: UnassignReason) {
         if self.sessions[&session_no].transfer.is_some() {
-            self.finish_transfer(
-                cx,
-                session_no,
-                crate::protocol::model::TransferOutcome::Cancelled,
-                None,
-            );
+            self.drop_transfer(cx, session_no);
         }
         let Some(agent) = self.release_agent(cx, session_no, false) else {
             return;
@@ -183,12 +178,7 @@ impl TenantState {
         reason: EndReason,
     ) {
         if self.sessions[&session_no].transfer.is_some() {
-            self.finish_transfer(
-                cx,
-                session_no,
-                crate::protocol::model::TransferOutcome::Cancelled,
-                None,
-            );
+            self.drop_transfer(cx, session_no);
         }
         // A session past its maximum wait has no offer left (see `on_max_wait`): an offer is
         // outstanding only when the visitor leaves or a supervisor closes the session.

@@ -58,10 +58,12 @@ impl Party {
     }
 }
 
-/// Client message ids are the sender's own: the same id from another sender is a new
-/// message, so nobody can suppress someone else's messages by reusing their ids.
-pub(crate) fn client_id_hash(sender: &str, id: &str) -> u64 {
+/// Client message ids are the sender's own: the same id from another sender (including a
+/// visitor who happens to share a staff member's id) is a new message, so nobody can
+/// suppress someone else's messages by reusing their ids.
+pub(crate) fn client_id_hash(kind: SenderKind, sender: &str, id: &str) -> u64 {
     let mut hasher = FxHasher::default();
+    kind.hash(&mut hasher);
     sender.hash(&mut hasher);
     id.hash(&mut hasher);
     hasher.finish()
@@ -210,9 +212,7 @@ impl TenantState {
                 }
             }
         };
-        let sender_id = sender.id.as_deref().unwrap_or_default();
-        if let Some(reply) =
-            duplicate_reply(session, sender_id, message.client_message_id.as_deref())
+        if let Some(reply) = duplicate_reply(session, &sender, message.client_message_id.as_deref())
         {
             return Ok(reply);
         }
@@ -317,7 +317,7 @@ impl TenantState {
                 session.seen_client_ids.pop_front();
             }
             session.seen_client_ids.push_back(SeenClientId {
-                hash: client_id_hash(sender.id.as_deref().unwrap_or_default(), id),
+                hash: client_id_hash(sender.kind, sender.id.as_deref().unwrap_or_default(), id),
                 message: message_no,
                 seq,
             });
@@ -379,10 +379,11 @@ impl TenantState {
 /// The reply for a retried client message id, if this one was seen.
 fn duplicate_reply(
     session: &Session,
-    sender_id: &str,
+    sender: &Sender,
     client_message_id: Option<&str>,
 ) -> Option<Reply> {
-    let hash = client_id_hash(sender_id, client_message_id?);
+    let sender_id = sender.id.as_deref().unwrap_or_default();
+    let hash = client_id_hash(sender.kind, sender_id, client_message_id?);
     session
         .seen_client_ids
         .iter()

@@ -164,6 +164,19 @@ impl TenantState {
         agent_id: Option<&AgentId>,
     ) -> Result<Reply, CommandError> {
         let no = self.presence_target(actor, agent_id)?;
+        // An agent's own command proves their connection is up; a supervisor's or the
+        // host's says nothing about it (only `agent_connected` does).
+        let own = agent_id.is_none_or(|id| id.as_str() == &*actor.id);
+        if own && status != AgentStatus::Offline && !self.agent(no).connected {
+            self.agent_mut(no).connected = true;
+            cx.timers.cancel(TimerKey::DisconnectGrace {
+                tenant: self.no,
+                agent: no,
+            });
+            self.reindex_agent(cx, no);
+            self.announce_agent(cx, no);
+            self.drain_for_agents(&[no]);
+        }
         self.set_agent_status(cx, no, status);
         Ok(Reply::Ok)
     }
@@ -171,18 +184,12 @@ impl TenantState {
     /// Changes presence: withdraws offers from agents who stop taking chats, hands an
     /// offline agent's chats back to the queue, drains queues for agents who come online.
     pub(crate) fn set_agent_status(&mut self, cx: &mut Ctx<'_>, no: u32, status: AgentStatus) {
-        let tenant = self.no;
         let agent = self.agent_mut(no);
         let previous = agent.status;
         if previous == status {
             return;
         }
         agent.status = status;
-        if status == AgentStatus::Online {
-            agent.connected = true;
-            cx.timers
-                .cancel(TimerKey::DisconnectGrace { tenant, agent: no });
-        }
         let is_watcher = agent.profile.role != StaffRole::Agent;
         if is_watcher {
             if status == AgentStatus::Offline {

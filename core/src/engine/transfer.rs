@@ -307,6 +307,24 @@ impl TenantState {
         outcome: TransferOutcome,
         accepted_by: Option<u32>,
     ) {
+        self.conclude_transfer(cx, session_no, outcome, accepted_by, true);
+    }
+
+    /// Cancels an outstanding transfer because the session is ending, being resolved or
+    /// requeued: the caller sets the next status, so the session does not pass through
+    /// `active` on the way.
+    pub(crate) fn drop_transfer(&mut self, cx: &mut Ctx<'_>, session_no: u64) {
+        self.conclude_transfer(cx, session_no, TransferOutcome::Cancelled, None, false);
+    }
+
+    fn conclude_transfer(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        session_no: u64,
+        outcome: TransferOutcome,
+        accepted_by: Option<u32>,
+        back_to_active: bool,
+    ) {
         self.announce_transfer(cx, session_no, outcome, accepted_by);
         let session = self.sessions.get_mut(&session_no).expect("live session");
         let transfer = session.transfer.take().expect("an outstanding transfer");
@@ -350,7 +368,12 @@ impl TenantState {
                 self.hand_over(cx, session_no, agent);
                 freed.push(from);
             }
-            None => self.set_session_status(cx, session_no, SessionStatus::Active),
+            None if back_to_active => {
+                self.set_session_status(cx, session_no, SessionStatus::Active);
+                // The no-reply clock does not run while a transfer is outstanding.
+                self.arm_no_reply(cx, session_no);
+            }
+            None => {}
         }
         self.drain_for_agents(&freed);
     }

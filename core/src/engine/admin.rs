@@ -359,6 +359,27 @@ impl TenantState {
         let profile = self.skill_profiles.intern(&skills);
         self.agent_mut(no).skill_profile = profile;
         self.set_agent_queues(cx, no, queues);
+        // Offers from queues the agent no longer serves are taken back.
+        let stale: Vec<u64> = self
+            .agent(no)
+            .offers
+            .iter()
+            .copied()
+            .filter(|s| {
+                self.sessions[s]
+                    .queue
+                    .is_none_or(|q| !self.agent(no).queues.contains(&q))
+            })
+            .collect();
+        for session in stale {
+            self.withdraw_offer_from(
+                cx,
+                session,
+                no,
+                crate::protocol::event::WithdrawReason::AgentUnavailable,
+                false,
+            );
+        }
         let agent = self.agent(no);
         if agent.profile.role != StaffRole::Agent && agent.status != AgentStatus::Offline {
             self.watchers.insert(no);
@@ -424,6 +445,23 @@ impl TenantState {
         ] {
             cx.timers.cancel(key);
         }
+        // Watchers hear the agent is gone (the end-of-step announcement skips removed agents).
+        let to = self.with_watchers(vec![self.staff(no)], true);
+        self.deliver(
+            cx,
+            to,
+            crate::protocol::event::Event::AgentUpdated {
+                agent: self.agent_view(no),
+            },
+        );
+        self.persist(
+            cx,
+            crate::protocol::output::Record::AgentStatus {
+                agent_id: agent_id.clone(),
+                status: AgentStatus::Offline,
+                at: cx.now,
+            },
+        );
         self.agents[no as usize] = None;
         self.agent_index.remove(agent_id.as_str());
         self.agent_count -= 1;

@@ -76,6 +76,7 @@ impl TenantState {
     /// The agent takes the session on: their slot, the fairness count, the session's agent
     /// and reply clock, and the visitor's memory of them.
     pub(crate) fn take_on(&mut self, cx: &mut Ctx<'_>, session_no: u64, agent: u32) {
+        self.clear_agent_side_typing(cx, session_no);
         self.agent_mut(agent).sessions.insert(session_no);
         self.record_assignment(cx, agent);
         self.reindex_agent(cx, agent);

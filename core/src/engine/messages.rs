@@ -35,7 +35,7 @@ pub(crate) enum Party {
     /// The session's bot.
     Bot,
     /// Staff: the agent number (if registered), whether they hold the session, whether they
-    /// supervise, and whether it is offered to them.
+    /// supervise, and whether it (or its transfer) is offered to them.
     Staff {
         agent: Option<u32>,
         holder: bool,
@@ -108,7 +108,13 @@ impl TenantState {
                         && session.agent == agent
                         && session.status.is_with_agent(),
                     supervisor: role.can_supervise(),
-                    offered: agent.is_some_and(|a| session.offer.agents.contains(&a)),
+                    offered: agent.is_some_and(|a| {
+                        session.offer.agents.contains(&a)
+                            || session
+                                .transfer
+                                .as_ref()
+                                .is_some_and(|t| t.offered_to.contains(&a))
+                    }),
                 })
             }
         }

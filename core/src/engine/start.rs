@@ -89,6 +89,7 @@ impl TenantState {
             // Attached before the first message so the bot receives it.
             bot: route.bot.clone(),
             handoff_reason: None,
+            after_hours: route.for_closed_hours,
             preferred_agent,
             created_at: cx.now,
             queued_at: None,
@@ -224,17 +225,24 @@ impl TenantState {
             session.strategy = strategy;
             session.max_wait_ms = max_wait;
         }
+        self.clear_agent_side_typing(cx, session_id.0);
+        let session = self.sessions.get_mut(&session_id.0).expect("checked above");
         session.bot = None;
         session.handoff_reason = Some(reason);
         if let Some(department) = department_id {
             session.department_id = Some(department);
         }
-        let offline = if !self.is_open(cx.now) {
+        let queue = self.queue(queue_no);
+        let offline = if !self.is_open(cx.now) && !self.sessions[&session_id.0].after_hours {
             Some(OfflineReason::OutsideBusinessHours)
-        } else if self.queue(queue_no).online_agents == 0
-            && !self.queue(queue_no).config.queue_when_no_agents
-        {
+        } else if queue.online_agents == 0 && !queue.config.queue_when_no_agents {
             Some(OfflineReason::NoAgentsOnline)
+        } else if queue
+            .config
+            .max_length
+            .is_some_and(|max| queue.waiting.len() as u32 >= max)
+        {
+            Some(OfflineReason::QueueFull)
         } else {
             None
         };

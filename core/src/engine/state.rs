@@ -164,6 +164,8 @@ pub(crate) struct Session {
     pub agent: Option<u32>,
     pub bot: Option<BotId>,
     pub handoff_reason: Option<String>,
+    /// Routed by a rule written for closed hours: a hand-off may queue outside them.
+    pub after_hours: bool,
     /// The agent who served this visitor last, tried first.
     pub preferred_agent: Option<u32>,
     pub created_at: Timestamp,

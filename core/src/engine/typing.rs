@@ -84,6 +84,27 @@ impl TenantState {
         );
     }
 
+    /// Clears the agent side's typing indicator when the chat changes hands, so the visitor
+    /// does not see the previous agent (or bot) typing forever.
+    pub(crate) fn clear_agent_side_typing(&mut self, cx: &mut Ctx<'_>, session_no: u64) {
+        let session = self.sessions.get_mut(&session_no).expect("live session");
+        if !session.typing[1] {
+            return;
+        }
+        session.typing[1] = false;
+        let kind = if session.bot.is_some() {
+            SenderKind::Bot
+        } else {
+            SenderKind::Agent
+        };
+        cx.timers.cancel(TimerKey::Typing {
+            tenant: self.no,
+            session: session_no,
+            side: 1,
+        });
+        self.announce_typing(cx, session_no, 1, kind, None, false);
+    }
+
     pub(crate) fn on_typing_timeout(&mut self, cx: &mut Ctx<'_>, session_no: u64, side: u8) {
         let Some(session) = self.sessions.get_mut(&session_no) else {
             return;

@@ -61,6 +61,8 @@ pub enum OfflineReason {
     NoAgentsOnline,
     /// Outside business hours.
     OutsideBusinessHours,
+    /// The queue is full.
+    QueueFull,
 }
 
 /// Why the engine changed an agent's status on its own.

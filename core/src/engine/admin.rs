@@ -394,7 +394,7 @@ impl TenantState {
             );
             self.hand_back_chats(cx, no, UnassignReason::AgentRemoved);
         }
-        self.announce_agent(cx, no);
+        self.announce_agent(no);
         self.drain_for_agents(&[no]);
         Ok(Reply::Ok)
     }

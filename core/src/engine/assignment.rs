@@ -24,17 +24,22 @@ impl TenantState {
             .ok_or_else(|| CommandError::not_found(ObjectKind::Session, session_id))
     }
 
+    /// The acting agent, if the session is offered to them (anything else is "not found").
+    fn offered_to_actor(&self, actor: &Actor, session_id: SessionId) -> Result<u32, CommandError> {
+        let agent = self.acting_agent(actor)?;
+        if !self.live_session(session_id)?.offer.agents.contains(&agent) {
+            return Err(CommandError::not_found(ObjectKind::Offer, session_id));
+        }
+        Ok(agent)
+    }
+
     pub(crate) fn accept_offer(
         &mut self,
         cx: &mut Ctx<'_>,
         actor: &Actor,
         session_id: SessionId,
     ) -> Result<Reply, CommandError> {
-        let agent = self.acting_agent(actor)?;
-        let session = self.live_session(session_id)?;
-        if !session.offer.agents.contains(&agent) {
-            return Err(CommandError::not_found(ObjectKind::Offer, session_id));
-        }
+        let agent = self.offered_to_actor(actor, session_id)?;
         self.assign(cx, session_id.0, agent);
         Ok(Reply::Ok)
     }
@@ -45,11 +50,7 @@ impl TenantState {
         actor: &Actor,
         session_id: SessionId,
     ) -> Result<Reply, CommandError> {
-        let agent = self.acting_agent(actor)?;
-        let session = self.live_session(session_id)?;
-        if !session.offer.agents.contains(&agent) {
-            return Err(CommandError::not_found(ObjectKind::Offer, session_id));
-        }
+        let agent = self.offered_to_actor(actor, session_id)?;
         self.withdraw_offer_from(cx, session_id.0, agent, WithdrawReason::Declined, true);
         Ok(Reply::Ok)
     }

@@ -101,7 +101,7 @@ impl TenantState {
             Event::SessionAssigned { session: view },
         );
         self.arm_chat_timers(cx, session_no);
-        self.announce_agent(cx, agent);
+        self.announce_agent(agent);
     }
 
     /// Frees the agent's slot for the session (with a wrap-up slot when asked). Returns the
@@ -122,7 +122,7 @@ impl TenantState {
             self.start_wrap_up(cx, agent);
         }
         self.reindex_agent(cx, agent);
-        self.announce_agent(cx, agent);
+        self.announce_agent(agent);
         Some(agent)
     }
 

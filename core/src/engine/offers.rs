@@ -6,7 +6,7 @@ use super::select::Pick;
 use super::state::{Offer, TenantState};
 use crate::ids::SessionId;
 use crate::protocol::event::{Event, WithdrawReason};
-use crate::protocol::model::{SessionStatus, Strategy};
+use crate::protocol::model::{OfferView, SessionStatus, Strategy};
 use crate::protocol::output::{Effect, Output, PushKind};
 use crate::timer::TimerKey;
 
@@ -49,23 +49,8 @@ impl TenantState {
             "New chat from {}",
             offer.visitor_name.as_deref().unwrap_or("a visitor")
         );
-        for &agent in &pick.agents {
-            self.deliver(
-                cx,
-                vec![self.staff(agent)],
-                Event::Offered {
-                    offer: offer.clone(),
-                },
-            );
-            self.push(
-                cx,
-                agent,
-                PushKind::NewSession,
-                session_no,
-                &title,
-                "Tap to answer",
-            );
-        }
+        let push = (PushKind::NewSession, title.as_str(), "Tap to answer");
+        self.deliver_offer(cx, &pick.agents, &offer, push);
         cx.timers.set(
             TimerKey::Offer {
                 tenant: self.no,
@@ -73,6 +58,26 @@ impl TenantState {
             },
             expires_at,
         );
+    }
+
+    /// Sends an offer (of a session or a transfer) to each agent, with a push notification.
+    pub(crate) fn deliver_offer(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        agents: &[u32],
+        offer: &OfferView,
+        (kind, title, body): (PushKind, &str, &str),
+    ) {
+        for &agent in agents {
+            self.deliver(
+                cx,
+                vec![self.staff(agent)],
+                Event::Offered {
+                    offer: offer.clone(),
+                },
+            );
+            self.push(cx, agent, kind, offer.session_id.0, title, body);
+        }
     }
 
     /// Asks the host to push a notification to an agent's devices.

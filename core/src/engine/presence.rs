@@ -174,7 +174,7 @@ impl TenantState {
                 agent: no,
             });
             self.reindex_agent(cx, no);
-            self.announce_agent(cx, no);
+            self.announce_agent(no);
             self.drain_for_agents(&[no]);
         }
         self.set_agent_status(cx, no, status);
@@ -221,7 +221,7 @@ impl TenantState {
             });
         }
         self.reindex_agent(cx, no);
-        self.announce_agent(cx, no);
+        self.announce_agent(no);
         if status == AgentStatus::Online {
             self.drain_for_agents(&[no]);
         }
@@ -231,7 +231,7 @@ impl TenantState {
     /// Marks the agent for an `agent_updated` at the end of the step, so a step that
     /// changes an agent several times (going offline with three chats) announces it once,
     /// in its final state.
-    pub(crate) fn announce_agent(&mut self, _cx: &mut Ctx<'_>, no: u32) {
+    pub(crate) fn announce_agent(&mut self, no: u32) {
         self.announce_pending.insert(no);
     }
 
@@ -306,7 +306,7 @@ impl TenantState {
         if !connected {
             self.withdraw_agent_offers(cx, no, WithdrawReason::AgentUnavailable);
         }
-        self.announce_agent(cx, no);
+        self.announce_agent(no);
         if connected {
             self.drain_for_agents(&[no]);
         }
@@ -367,7 +367,7 @@ impl TenantState {
         }
         if agent.wrap_ups.len() != before {
             self.reindex_agent(cx, no);
-            self.announce_agent(cx, no);
+            self.announce_agent(no);
             self.drain_for_agents(&[no]);
         }
     }
@@ -388,7 +388,7 @@ impl TenantState {
             agent: no,
         });
         self.reindex_agent(cx, no);
-        self.announce_agent(cx, no);
+        self.announce_agent(no);
         self.drain_for_agents(&[no]);
         Ok(Reply::Ok)
     }

@@ -132,24 +132,9 @@ impl TenantState {
             expires_at,
             candidates.len() > 1,
         );
-        let from_name = self.agent(from).name.clone();
-        for &agent in &candidates {
-            self.deliver(
-                cx,
-                vec![self.staff(agent)],
-                Event::Offered {
-                    offer: offer.clone(),
-                },
-            );
-            self.push(
-                cx,
-                agent,
-                PushKind::Transfer,
-                session_id.0,
-                "Chat transfer",
-                &format!("{from_name} wants to transfer a chat to you"),
-            );
-        }
+        let body = format!("{} wants to transfer a chat to you", self.agent(from).name);
+        let push = (PushKind::Transfer, "Chat transfer", body.as_str());
+        self.deliver_offer(cx, &candidates, &offer, push);
         cx.timers.set(
             TimerKey::Transfer {
                 tenant: self.no,

@@ -98,6 +98,18 @@ named_id!(
     /// A routing rule.
     RuleId
 );
+named_id!(
+    /// A business-hours calendar.
+    CalendarId
+);
+named_id!(
+    /// An SLA policy.
+    SlaPolicyId
+);
+named_id!(
+    /// A ticket template.
+    TicketTemplateId
+);
 
 macro_rules! numbered_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
@@ -191,4 +203,14 @@ numbered_id!(
     /// An effect the host must carry out and, where it asks for an answer, report back on.
     EffectId,
     "eff"
+);
+numbered_id!(
+    /// A helpdesk ticket (its human-readable number, such as `ACME-00001`, is separate).
+    TicketId,
+    "tkt"
+);
+numbered_id!(
+    /// A satisfaction survey sent to a visitor or requester.
+    SurveyId,
+    "srv"
 );

@@ -62,6 +62,7 @@ impl TenantState {
             created_at: session.created_at,
             queued_at: session.queued_at,
             assigned_at: session.assigned_at,
+            first_assigned_at: session.first_assigned_at,
             first_response_at: session.first_response_at,
             last_message_at: session.last_message_at,
             ended_at: session.ended_at,

@@ -5,6 +5,7 @@
 
 pub mod command;
 pub mod event;
+pub mod helpdesk;
 pub mod model;
 pub mod output;
 pub mod reply;

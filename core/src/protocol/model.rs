@@ -640,6 +640,8 @@ pub struct SessionView {
     pub queued_at: Option<Timestamp>,
     /// Last assigned to an agent.
     pub assigned_at: Option<Timestamp>,
+    /// First assigned to an agent: the end of the visitor's wait, the start of handle time.
+    pub first_assigned_at: Option<Timestamp>,
     /// First public reply by an agent.
     pub first_response_at: Option<Timestamp>,
     /// Last message.

@@ -12,7 +12,8 @@ use super::model::{
     SessionView, TransferView,
 };
 use crate::auth::Role;
-use crate::ids::{AgentId, EffectId, QueueId, SessionId, TenantId};
+use super::helpdesk::{FieldChange, SlaMeasurement, SurveyView, TicketMessageView, TicketView};
+use crate::ids::{AgentId, EffectId, QueueId, SessionId, TenantId, TicketId};
 use crate::time::Timestamp;
 
 /// Who receives an event.
@@ -65,6 +66,25 @@ pub enum Effect {
         candidates: Vec<AgentId>,
         /// The answer is ignored after this.
         deadline: Timestamp,
+    },
+    /// E-mail a session's transcript (the host renders it from its stored messages with
+    /// [`crate::transcript`]).
+    EmailTranscript {
+        /// The session.
+        session_id: SessionId,
+        /// The address.
+        to: String,
+    },
+    /// E-mail the requester that their message became a ticket.
+    EmailTicketConfirmation {
+        /// The ticket.
+        ticket_id: TicketId,
+        /// Its number.
+        number: String,
+        /// Its subject.
+        subject: String,
+        /// The address.
+        to: String,
     },
 }
 
@@ -131,6 +151,41 @@ pub enum Record {
         session_id: SessionId,
         /// The rating.
         csat: Csat,
+    },
+    /// A ticket's current state (upsert by ticket id).
+    Ticket {
+        /// The ticket.
+        ticket: Box<TicketView>,
+    },
+    /// A ticket message or internal note (append).
+    TicketMessage {
+        /// The message.
+        message: TicketMessageView,
+    },
+    /// Who changed what on a ticket (append): the ticket's audit trail.
+    TicketAudit {
+        /// The ticket.
+        ticket_id: TicketId,
+        /// Who (a staff or visitor id, or `system` for SLA escalations and timers).
+        actor_id: Arc<str>,
+        /// With which role.
+        actor_role: Role,
+        /// What was done (`create`, `update`, `set_status`, `assign`, `delete`, ...).
+        action: Cow<'static, str>,
+        /// The fields changed.
+        changes: Vec<FieldChange>,
+        /// When.
+        at: Timestamp,
+    },
+    /// One measured SLA cycle (upsert by subject, metric and cycle).
+    SlaMeasurement {
+        /// The measurement.
+        measurement: SlaMeasurement,
+    },
+    /// A satisfaction survey, sent or answered (upsert by survey id).
+    Survey {
+        /// The survey.
+        survey: SurveyView,
     },
     /// Who changed what in the tenant's configuration (append).
     Audit {

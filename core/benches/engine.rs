@@ -336,6 +336,7 @@ impl World {
                 department: Department {
                     id: "support".into(),
                     name: "Support".into(),
+                    calendar_id: None,
                 },
             },
         );

@@ -34,6 +34,16 @@ pub enum ObjectKind {
     Effect,
     /// A message.
     Message,
+    /// A ticket.
+    Ticket,
+    /// A ticket template.
+    TicketTemplate,
+    /// A business-hours calendar.
+    Calendar,
+    /// An SLA policy.
+    SlaPolicy,
+    /// A satisfaction survey.
+    Survey,
 }
 
 impl std::fmt::Display for ObjectKind {
@@ -50,6 +60,11 @@ impl std::fmt::Display for ObjectKind {
             ObjectKind::Offer => "offer",
             ObjectKind::Effect => "effect",
             ObjectKind::Message => "message",
+            ObjectKind::Ticket => "ticket",
+            ObjectKind::TicketTemplate => "ticket template",
+            ObjectKind::Calendar => "calendar",
+            ObjectKind::SlaPolicy => "SLA policy",
+            ObjectKind::Survey => "survey",
         };
         f.write_str(name)
     }

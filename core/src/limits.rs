@@ -31,6 +31,8 @@ pub struct Limits {
     pub max_rules: usize,
     /// Client message ids remembered per session for idempotent retries.
     pub idempotency_window: usize,
+    /// A ticket description or ticket message (e-mails run longer than chat lines).
+    pub max_ticket_text_bytes: usize,
 }
 
 impl Default for Limits {
@@ -46,6 +48,7 @@ impl Default for Limits {
             max_field_value_bytes: 1024,
             max_rules: 200,
             idempotency_window: 32,
+            max_ticket_text_bytes: 64 * 1024,
         }
     }
 }

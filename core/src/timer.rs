@@ -37,6 +37,14 @@ pub(crate) enum TimerKey {
     Fairness { tenant: u32, agent: u32 },
     /// Coalesced queue position updates are due.
     QueueFlush { tenant: u32, queue: u32 },
+    /// A ticket's next SLA warning or breach.
+    TicketSla { tenant: u32, ticket: u64 },
+    /// A resolved ticket closes.
+    TicketAutoClose { tenant: u32, ticket: u64 },
+    /// A chat's next SLA warning or breach.
+    SessionSla { tenant: u32, session: u64 },
+    /// A survey stops accepting answers.
+    SurveyExpiry { tenant: u32, survey: u64 },
 }
 
 /// Deadlines by key, and keys by deadline.

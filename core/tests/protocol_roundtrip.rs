@@ -323,7 +323,7 @@ fn tenant_settings(s: &Space) -> BoxedStrategy<TenantSettings> {
         transfers: f[4],
         attachments: f[5],
     });
-    let limits = prop::collection::vec(s.count.clone(), 7).prop_map(|l| TenantLimits {
+    let limits = prop::collection::vec(s.count.clone(), 12).prop_map(|l| TenantLimits {
         max_agents: l[0],
         max_open_sessions: l[1],
         max_queues: l[2],
@@ -331,10 +331,15 @@ fn tenant_settings(s: &Space) -> BoxedStrategy<TenantSettings> {
         max_canned_responses: l[4],
         max_conversations: l[5],
         max_remembered_visitors: l[6],
+        max_open_tickets: l[7],
+        max_calendars: l[8],
+        max_sla_policies: l[9],
+        max_ticket_templates: l[10],
+        max_open_surveys: l[11],
     });
     let timing = (
         opt(s.number.clone()),
-        prop::collection::vec(s.number.clone(), 7),
+        prop::collection::vec(s.number.clone(), 9),
         any::<bool>(),
     )
         .prop_map(|(inactivity_close_ms, t, away_on_missed_offer)| Timing {
@@ -347,6 +352,8 @@ fn tenant_settings(s: &Space) -> BoxedStrategy<TenantSettings> {
             position_update_interval_ms: t[5],
             resolved_close_ms: t[6],
             away_on_missed_offer,
+            ticket_auto_close_ms: t[7],
+            survey_expiry_ms: t[8],
         });
     let fairness_cap =
         (s.count.clone(), s.number.clone()).prop_map(|(max_assignments, window_ms)| FairnessCap {
@@ -383,6 +390,7 @@ fn tenant_settings(s: &Space) -> BoxedStrategy<TenantSettings> {
                     timing,
                     default_queue_id,
                     fairness_cap,
+                    ticket_prefix: None,
                 }
             },
         )
@@ -637,7 +645,11 @@ fn command_strategies(s: &Space) -> Vec<(&'static str, BoxedStrategy<Command>)> 
             "upsert_department",
             (s.department.clone(), t())
                 .prop_map(|(id, name)| Command::UpsertDepartment {
-                    department: Department { id, name },
+                    department: Department {
+                        id,
+                        name,
+                        calendar_id: None,
+                    },
                 })
                 .boxed(),
         ),
@@ -915,7 +927,8 @@ fn command_strategies(s: &Space) -> Vec<(&'static str, BoxedStrategy<Command>)> 
             "submit_csat",
             (ses(), s.byte.clone(), ot())
                 .prop_map(|(session_id, rating, comment)| Command::SubmitCsat {
-                    session_id,
+                    survey_id: None,
+                    session_id: Some(session_id),
                     rating,
                     comment,
                 })
@@ -1436,7 +1449,8 @@ fn reactions(recent: &[Output]) -> Vec<(Actor, Command)> {
                                     up_to_seq: None,
                                 },
                                 Command::SubmitCsat {
-                                    session_id,
+                                    survey_id: None,
+                                    session_id: Some(session_id),
                                     rating: 4,
                                     comment: None,
                                 },

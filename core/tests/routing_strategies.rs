@@ -213,6 +213,7 @@ fn picking_is_refused_for_an_agent_without_a_free_slot_or_outside_the_queue() {
             department: switchboard_core::protocol::model::Department {
                 id: "sales".into(),
                 name: "Sales".into(),
+                calendar_id: None,
             },
         },
     );

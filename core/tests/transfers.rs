@@ -22,6 +22,7 @@ fn setup() -> Setup {
             department: switchboard_core::protocol::model::Department {
                 id: "billing".into(),
                 name: "Billing".into(),
+                calendar_id: None,
             },
         },
     );

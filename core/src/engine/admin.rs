@@ -118,7 +118,8 @@ impl TenantState {
             .business_hours
             .as_ref()
             .map(Calendar::compile)
-            .transpose()?;
+            .transpose()?
+            .map(Arc::new);
         self.settings = settings;
         self.calendar = calendar;
         self.audit(cx, actor, "update_tenant_settings", self.id.to_string());
@@ -148,8 +149,21 @@ impl TenantState {
                 max: u64::from(max),
             });
         }
+        if let Some(calendar) = &department.calendar_id
+            && !self.calendars.contains_key(calendar)
+        {
+            return Err(CommandError::not_found(ObjectKind::Calendar, calendar));
+        }
         self.audit(cx, actor, "upsert_department", department.id.to_string());
+        let hours_changed = self
+            .departments
+            .get(&department.id)
+            .is_some_and(|old| old.calendar_id != department.calendar_id)
+            || department.calendar_id.is_some();
         self.departments.insert(department.id.clone(), department);
+        if hours_changed {
+            self.reselect_all_sla(cx);
+        }
         Ok(Reply::Ok)
     }
 
@@ -429,6 +443,17 @@ impl TenantState {
         }
         self.last_agent_of_visitor.forget_agent(no);
         self.watchers.remove(&no);
+        let assigned: Vec<u64> = self
+            .tickets
+            .iter()
+            .filter(|(_, t)| t.assignee.as_ref() == Some(agent_id))
+            .map(|(&ticket, _)| ticket)
+            .collect();
+        for ticket in assigned {
+            let team = self.tickets[&ticket].team_id.clone();
+            let changes = self.reassign_ticket(ticket, None, team);
+            self.ticket_changed(cx, actor, ticket, "assign", changes);
+        }
         for key in [
             TimerKey::WrapUp {
                 tenant: self.no,

@@ -1,14 +1,12 @@
-//! The end of a chat: resolve, close, leave, and the visitor's rating.
+//! The end of a chat: resolve, close and leave.
 
 use super::Ctx;
 use super::messages::{Party, forbidden, illegal};
 use super::state::TenantState;
 use crate::auth::Actor;
-use crate::error::{CommandError, ObjectKind};
+use crate::error::CommandError;
 use crate::ids::SessionId;
-use crate::protocol::event::Event;
-use crate::protocol::model::{Csat, EndReason, SessionStatus};
-use crate::protocol::output::Record;
+use crate::protocol::model::{EndReason, SessionStatus};
 use crate::protocol::reply::Reply;
 use crate::timer::TimerKey;
 
@@ -36,7 +34,9 @@ impl TenantState {
         session.end_reason = Some(EndReason::Resolved);
         session.typing = [false; 2];
         self.record_handle_time(cx, session_id.0);
+        self.end_session_sla(cx, session_id.0);
         self.set_session_status(cx, session_id.0, SessionStatus::Resolved);
+        self.survey_session(cx, session_id.0);
         let agent = self.release_agent(cx, session_id.0, true);
         for key in [
             TimerKey::Inactivity {
@@ -123,57 +123,6 @@ impl TenantState {
             SessionStatus::Closed
         };
         self.end_session(cx, session_id.0, status, EndReason::VisitorLeft);
-        Ok(Reply::Ok)
-    }
-
-    pub(crate) fn submit_csat(
-        &mut self,
-        cx: &mut Ctx<'_>,
-        actor: &Actor,
-        session_id: SessionId,
-        rating: u8,
-        comment: Option<String>,
-    ) -> Result<Reply, CommandError> {
-        if self.party(actor, session_id)? != Party::Visitor {
-            return Err(CommandError::Forbidden {
-                reason: "only the visitor rates a session",
-            });
-        }
-        if !self.settings.features.csat {
-            return Err(CommandError::FeatureDisabled { feature: "csat" });
-        }
-        if !(1..=5).contains(&rating) {
-            return Err(CommandError::invalid("rating", "must be 1 to 5"));
-        }
-        cx.limits.check_long("comment", comment.as_deref())?;
-        let session = &self.sessions[&session_id.0];
-        if session.csat.is_some() {
-            return Err(CommandError::IllegalTransition {
-                kind: ObjectKind::Session,
-                state: "rated",
-                action: "rate",
-            });
-        }
-        if !(session.status.is_with_agent() || session.status == SessionStatus::Resolved) {
-            return Err(illegal(session, "rate"));
-        }
-        let csat = Csat {
-            rating,
-            comment,
-            agent_id: session.agent.map(|a| self.agent(a).profile.id.clone()),
-            submitted_at: cx.now,
-        };
-        let to = self.internal_recipients(session, None);
-        self.sessions.get_mut(&session_id.0).expect("checked").csat = Some(csat.clone());
-        self.persist(
-            cx,
-            Record::Csat {
-                session_id,
-                csat: csat.clone(),
-            },
-        );
-        self.persist_session(cx, session_id.0);
-        self.deliver(cx, to, Event::CsatSubmitted { session_id, csat });
         Ok(Reply::Ok)
     }
 }

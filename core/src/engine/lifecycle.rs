@@ -191,6 +191,7 @@ impl TenantState {
         let mut freed = self.clear_offer(cx, session_no, None, withdraw_reason);
         self.leave_waiting(cx, session_no);
         self.drop_route_request(cx, session_no);
+        self.end_session_sla(cx, session_no);
         let session = self.sessions.get_mut(&session_no).expect("live session");
         session.ended_at.get_or_insert(cx.now);
         session.end_reason.get_or_insert(reason);
@@ -238,6 +239,7 @@ impl TenantState {
             },
             TimerKey::ResolvedClose { tenant, session },
             TimerKey::External { tenant, session },
+            TimerKey::SessionSla { tenant, session },
         ] {
             cx.timers.cancel(key);
         }

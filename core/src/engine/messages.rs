@@ -300,6 +300,7 @@ impl TenantState {
         let seq = session.seq;
         session.last_message_at = Some(cx.now);
         let mut arm_no_reply = false;
+        let sender_kind = sender.kind;
         match sender.kind {
             SenderKind::Visitor => {
                 session.unread_for_agent.push_back(seq);
@@ -377,6 +378,11 @@ impl TenantState {
         }
         if arm_no_reply {
             self.arm_no_reply(cx, session_no);
+        }
+        match sender_kind {
+            SenderKind::Agent => self.session_agent_replied(cx, session_no),
+            SenderKind::Visitor => self.session_visitor_wrote(cx, session_no),
+            SenderKind::Bot | SenderKind::System => {}
         }
         (message_no, seq)
     }

@@ -20,17 +20,26 @@ mod chat_clocks;
 mod closing;
 mod conversation;
 mod external;
+mod helpdesk_admin;
 mod lifecycle;
 mod messages;
 mod notes;
 mod offers;
+mod offline;
 mod pool;
 mod presence;
 mod queries;
 mod routing;
 mod select;
+mod sla;
+mod sla_clock;
 mod start;
 mod state;
+mod surveys;
+mod ticket_changes;
+mod ticket_messages;
+mod ticket_queries;
+mod tickets;
 mod transfer;
 mod typing;
 mod views;
@@ -253,7 +262,8 @@ impl Engine {
             .business_hours
             .as_ref()
             .map(Calendar::compile)
-            .transpose()?;
+            .transpose()?
+            .map(std::sync::Arc::new);
         let no = self.tenants.len() as u32;
         let stream = self.config.seed ^ u64::from(no).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let tenant = TenantState {
@@ -261,6 +271,12 @@ impl Engine {
             id: actor.tenant_id.clone(),
             settings,
             calendar,
+            calendars: Default::default(),
+            sla_policies: Vec::new(),
+            templates: Default::default(),
+            tickets: Default::default(),
+            surveys: Default::default(),
+            survey_by_target: FxHashMap::default(),
             counters: Counters::default(),
             rng: Pcg64Mcg::seed_from_u64(stream),
             departments: Default::default(),
@@ -309,7 +325,11 @@ fn key_tenant(key: TimerKey) -> u32 {
         | TimerKey::WrapUp { tenant, .. }
         | TimerKey::DisconnectGrace { tenant, .. }
         | TimerKey::Fairness { tenant, .. }
-        | TimerKey::QueueFlush { tenant, .. } => tenant,
+        | TimerKey::QueueFlush { tenant, .. }
+        | TimerKey::TicketSla { tenant, .. }
+        | TimerKey::TicketAutoClose { tenant, .. }
+        | TimerKey::SessionSla { tenant, .. }
+        | TimerKey::SurveyExpiry { tenant, .. } => tenant,
     }
 }
 
@@ -440,10 +460,11 @@ impl TenantState {
             Command::CloseSession { session_id } => self.close_session(cx, actor, session_id),
             Command::LeaveSession { session_id } => self.leave_session(cx, actor, session_id),
             Command::SubmitCsat {
+                survey_id,
                 session_id,
                 rating,
                 comment,
-            } => self.submit_csat(cx, actor, session_id, rating, comment),
+            } => self.submit_csat(cx, actor, survey_id, session_id, rating, comment),
             Command::HandOff {
                 session_id,
                 reason,
@@ -498,6 +519,147 @@ impl TenantState {
                 session_id,
                 canned_response_id,
             } => self.render_canned_command(actor, session_id, canned_response_id),
+            command => self.apply_helpdesk(cx, actor, command),
+        }
+    }
+
+    /// Tickets, SLA, surveys, calendars and the offline flow.
+    fn apply_helpdesk(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        actor: &Actor,
+        command: Command,
+    ) -> Result<Reply, CommandError> {
+        match command {
+            Command::UpsertCalendar { calendar } => self.upsert_calendar(cx, actor, calendar),
+            Command::RemoveCalendar { calendar_id } => {
+                self.remove_calendar(cx, actor, &calendar_id)
+            }
+            Command::SetSlaPolicies { policies } => self.set_sla_policies(cx, actor, policies),
+            Command::UpsertTicketTemplate { template } => {
+                self.upsert_ticket_template(cx, actor, template)
+            }
+            Command::RemoveTicketTemplate { template_id } => {
+                self.remove_ticket_template(cx, actor, &template_id)
+            }
+            Command::CreateTicket {
+                subject,
+                description,
+                requester,
+                priority,
+                channel,
+                department_id,
+                team_id,
+                assignee_id,
+                tags,
+                due_at,
+                template_id,
+                variables,
+                attachments,
+            } => self.create_ticket_command(
+                cx,
+                actor,
+                tickets::TicketRequest {
+                    subject,
+                    description,
+                    requester,
+                    priority,
+                    channel,
+                    department_id,
+                    team_id,
+                    assignee_id,
+                    tags,
+                    due_at,
+                    template_id,
+                    variables,
+                    attachments,
+                },
+            ),
+            Command::UpdateTicket { ticket_id, changes } => {
+                self.update_ticket_command(cx, actor, ticket_id, changes)
+            }
+            Command::SetTicketStatus { ticket_id, status } => {
+                self.set_ticket_status_command(cx, actor, ticket_id, status)
+            }
+            Command::AssignTicket {
+                ticket_id,
+                assignee_id,
+                team_id,
+            } => self.assign_ticket_command(cx, actor, ticket_id, assignee_id, team_id),
+            Command::AddTicketMessage {
+                ticket_id,
+                body,
+                kind,
+                internal,
+                attachments,
+            } => self.add_ticket_message_command(
+                cx,
+                actor,
+                ticket_id,
+                ticket_messages::NewMessage {
+                    body: body.into(),
+                    kind,
+                    internal,
+                    attachments,
+                },
+            ),
+            Command::AddTicketTags { ticket_id, tags } => {
+                self.change_ticket_tags(cx, actor, ticket_id, tags, true)
+            }
+            Command::RemoveTicketTags { ticket_id, tags } => {
+                self.change_ticket_tags(cx, actor, ticket_id, tags, false)
+            }
+            Command::DeleteTicket { ticket_id } => {
+                self.delete_ticket_command(cx, actor, ticket_id, true)
+            }
+            Command::RestoreTicket { ticket_id } => {
+                self.delete_ticket_command(cx, actor, ticket_id, false)
+            }
+            Command::SubmitOfflineMessage {
+                name,
+                email,
+                subject,
+                message,
+                department_id,
+                session_id,
+            } => self.submit_offline_message(
+                cx,
+                actor,
+                offline::OfflineMessage {
+                    name,
+                    email,
+                    subject,
+                    message,
+                    department_id,
+                    session_id,
+                },
+            ),
+            Command::ConvertSessionToTicket {
+                session_id,
+                subject,
+                description,
+                priority,
+            } => self.convert_session_to_ticket(
+                cx,
+                actor,
+                session_id,
+                subject,
+                description,
+                priority,
+            ),
+            Command::RequestCsat {
+                session_id,
+                ticket_id,
+            } => self.request_csat_command(cx, actor, session_id, ticket_id),
+            Command::EmailTranscript { session_id, email } => {
+                self.email_transcript(cx, actor, session_id, email)
+            }
+            Command::GetTicket { ticket_id } => self.get_ticket(actor, ticket_id),
+            Command::ListTickets { filter } => self.list_tickets(actor, &filter),
+            other => Err(CommandError::invalid(
+                "type",
+                format!("{} is not handled here", other.name()),
+            )),
         }
     }
 
@@ -516,6 +678,14 @@ impl TenantState {
             TimerKey::DisconnectGrace { agent, .. } => self.on_grace_timeout(cx, agent),
             TimerKey::Fairness { agent, .. } => self.on_fairness_timeout(cx, agent),
             TimerKey::QueueFlush { queue, .. } => self.flush_positions(cx, queue),
+            TimerKey::TicketSla { ticket, .. } => {
+                self.on_sla_timer(cx, sla::Subject::Ticket(ticket))
+            }
+            TimerKey::TicketAutoClose { ticket, .. } => self.on_ticket_auto_close(cx, ticket),
+            TimerKey::SessionSla { session, .. } => {
+                self.on_sla_timer(cx, sla::Subject::Session(session))
+            }
+            TimerKey::SurveyExpiry { survey, .. } => self.on_survey_expiry(cx, survey),
         }
     }
 

@@ -225,6 +225,9 @@ impl TenantState {
         if status == AgentStatus::Online {
             self.drain_for_agents(&[no]);
         }
+        if previous == AgentStatus::Offline {
+            self.show_unassigned_tickets(cx, no);
+        }
     }
 
     /// Tells the agent and online supervisors about the agent's presence and load.

@@ -54,7 +54,7 @@ impl TenantState {
             return false;
         }
         if let Some(open) = t.business_hours
-            && self.is_open(now) != open
+            && self.is_open(now, request.department_id.as_ref()) != open
         {
             return false;
         }
@@ -165,7 +165,7 @@ impl TenantState {
         if route.bot.is_some() {
             return None;
         }
-        if !route.for_closed_hours && !self.is_open(now) {
+        if !route.for_closed_hours && !self.is_open(now, self.queue_department(route.queue)) {
             return Some("outside_business_hours");
         }
         let queue = self.queue(route.queue?);

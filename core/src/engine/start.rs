@@ -116,11 +116,13 @@ impl TenantState {
             seen_client_ids: Default::default(),
             tags: Vec::new(),
             csat: None,
+            sla: None,
             inactivity_warned: false,
             typing: [false; 2],
             told_position: None,
         };
         self.sessions.insert(session_no, session);
+        self.start_session_sla(cx, session_no);
         let to = vec![self.visitor_recipient(&self.sessions[&session_no])];
         self.deliver(
             cx,
@@ -233,19 +235,23 @@ impl TenantState {
             session.department_id = Some(department);
         }
         let queue = self.queue(queue_no);
-        let offline = if !self.is_open(cx.now) && !self.sessions[&session_id.0].after_hours {
-            Some(OfflineReason::OutsideBusinessHours)
-        } else if queue.online_agents == 0 && !queue.config.queue_when_no_agents {
-            Some(OfflineReason::NoAgentsOnline)
-        } else if queue
-            .config
-            .max_length
-            .is_some_and(|max| queue.waiting.len() as u32 >= max)
-        {
-            Some(OfflineReason::QueueFull)
-        } else {
-            None
-        };
+        let hours_of = self
+            .queue_department(Some(queue_no))
+            .or(self.sessions[&session_id.0].department_id.as_ref());
+        let offline =
+            if !self.is_open(cx.now, hours_of) && !self.sessions[&session_id.0].after_hours {
+                Some(OfflineReason::OutsideBusinessHours)
+            } else if queue.online_agents == 0 && !queue.config.queue_when_no_agents {
+                Some(OfflineReason::NoAgentsOnline)
+            } else if queue
+                .config
+                .max_length
+                .is_some_and(|max| queue.waiting.len() as u32 >= max)
+            {
+                Some(OfflineReason::QueueFull)
+            } else {
+                None
+            };
         if let Some(reason) = offline {
             let visitor = self.visitor_recipient(&self.sessions[&session_id.0]);
             self.deliver(

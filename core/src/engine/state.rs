@@ -9,7 +9,10 @@ use rustc_hash::FxHashMap;
 
 use super::pool::AgentPool;
 use crate::calendar::Calendar;
-use crate::ids::{AgentId, BotId, DepartmentId, QueueId, TenantId, VisitorId};
+use crate::ids::{
+    AgentId, BotId, CalendarId, DepartmentId, QueueId, TenantId, TicketTemplateId, VisitorId,
+};
+use crate::protocol::helpdesk::{SlaPolicy, SurveyTarget, TicketTemplate};
 use crate::protocol::model::{
     AgentProfile, AgentStatus, CannedResponseView, ConversationKind, Csat, Department, EndReason,
     QueueConfig, RoutingRule, SessionStatus, Strategy, TenantSettings, TransferTarget,
@@ -27,6 +30,8 @@ pub(crate) struct Counters {
     pub conversation: u64,
     pub canned: u64,
     pub effect: u64,
+    pub ticket: u64,
+    pub survey: u64,
     /// Arrival order in queues, shared by all queues of the tenant.
     pub arrival: u64,
     /// Order of assignments, for least-recently-assigned tie breaks.
@@ -204,6 +209,8 @@ pub(crate) struct Session {
     pub typing: [bool; 2],
     /// The last position and estimate told to the visitor.
     pub told_position: Option<(u32, Option<u64>)>,
+    /// First- and next-response clocks, when an SLA policy covers chats.
+    pub sla: Option<Box<super::tickets::SlaState>>,
 }
 
 /// A queue with its waiting line and its pool of agents.
@@ -362,7 +369,18 @@ pub(crate) struct TenantState {
     pub no: u32,
     pub id: TenantId,
     pub settings: TenantSettings,
-    pub calendar: Option<Calendar>,
+    pub calendar: Option<Arc<Calendar>>,
+    /// Named calendars for departments and SLA policies.
+    pub calendars: BTreeMap<CalendarId, Arc<Calendar>>,
+    /// SLA policies, by position.
+    pub sla_policies: Vec<SlaPolicy>,
+    pub templates: BTreeMap<TicketTemplateId, TicketTemplate>,
+    /// Tickets not yet closed, by number.
+    pub tickets: BTreeMap<u64, super::tickets::Ticket>,
+    /// Surveys sent and not yet expired, by number.
+    pub surveys: BTreeMap<u64, super::surveys::Survey>,
+    /// The survey of each chat or ticket.
+    pub survey_by_target: FxHashMap<SurveyTarget, u64>,
     pub counters: Counters,
     pub rng: Pcg64Mcg,
     pub departments: BTreeMap<DepartmentId, Department>,
@@ -423,7 +441,18 @@ impl TenantState {
         self.queue_index.get(id).copied()
     }
 
-    pub(crate) fn is_open(&self, now: Timestamp) -> bool {
-        self.calendar.as_ref().is_none_or(|c| c.is_open(now))
+    /// Open at `now` by the department's calendar, else the tenant's (no calendar: always).
+    pub(crate) fn is_open(&self, now: Timestamp, department: Option<&DepartmentId>) -> bool {
+        department
+            .and_then(|d| self.departments.get(d))
+            .and_then(|d| d.calendar_id.as_ref())
+            .and_then(|id| self.calendars.get(id))
+            .or(self.calendar.as_ref())
+            .is_none_or(|c| c.is_open(now))
+    }
+
+    /// The department whose hours apply to a queue.
+    pub(crate) fn queue_department(&self, queue: Option<u32>) -> Option<&DepartmentId> {
+        queue.and_then(|q| self.queue(q).config.department_id.as_ref())
     }
 }

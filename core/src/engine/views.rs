@@ -140,7 +140,7 @@ impl TenantState {
     /// What the widget needs to choose between chat and "leave a message".
     pub(crate) fn queue_status_view(&self, now: Timestamp, queue_no: u32) -> QueueStatusView {
         let queue = self.queue(queue_no);
-        let open = self.is_open(now);
+        let open = self.is_open(now, queue.config.department_id.as_ref());
         let waiting = queue.waiting.len() as u32;
         let full = queue.config.max_length.is_some_and(|max| waiting >= max);
         let nobody = queue.online_agents == 0 && !queue.config.queue_when_no_agents;

@@ -5,13 +5,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::helpdesk::{
+    CalendarConfig, Channel, Requester, SlaPolicy, TemplateValues, TicketChanges, TicketFilter,
+    TicketPriority, TicketStatus, TicketTemplate,
+};
 use super::model::{
     AgentProfile, AgentStatus, Attachment, CannedScope, ConversationKind, Department, MessageKind,
     QueueConfig, RoutingRule, TenantSettings, VisitorProfile,
 };
 use crate::ids::{
-    AgentId, CannedResponseId, ConversationId, DepartmentId, EffectId, QueueId, SessionId,
-    TransferId,
+    AgentId, CalendarId, CannedResponseId, ConversationId, DepartmentId, EffectId, QueueId,
+    SessionId, SurveyId, TicketId, TicketTemplateId, TransferId,
 };
 
 /// A request from an actor.
@@ -276,10 +280,15 @@ pub enum Command {
         /// The session.
         session_id: SessionId,
     },
-    /// Rate the session 1-5 (visitor, once).
+    /// Answer a satisfaction survey 1-5 (the visitor asked, once). Name the survey, or a
+    /// session: its outstanding survey, or a new one while the chat is active or resolved.
     SubmitCsat {
-        /// The session.
-        session_id: SessionId,
+        /// The survey.
+        #[serde(default)]
+        survey_id: Option<SurveyId>,
+        /// Or the session.
+        #[serde(default)]
+        session_id: Option<SessionId>,
         /// 1 to 5.
         rating: u8,
         /// Optional comment.
@@ -357,6 +366,196 @@ pub enum Command {
         active: bool,
     },
 
+    // ---- helpdesk administration ----
+    /// Create or replace a business-hours calendar (tenant admin).
+    UpsertCalendar {
+        /// The calendar.
+        calendar: CalendarConfig,
+    },
+    /// Remove a calendar no department or SLA policy uses (tenant admin).
+    RemoveCalendar {
+        /// The calendar.
+        calendar_id: CalendarId,
+    },
+    /// Replace the tenant's SLA policies; every open ticket and chat re-selects its policy
+    /// and its due times are recomputed (tenant admin).
+    SetSlaPolicies {
+        /// The policies.
+        policies: Vec<SlaPolicy>,
+    },
+    /// Create or replace a ticket template (tenant admin).
+    UpsertTicketTemplate {
+        /// The template.
+        template: TicketTemplate,
+    },
+    /// Remove a ticket template (tenant admin).
+    RemoveTicketTemplate {
+        /// The template.
+        template_id: TicketTemplateId,
+    },
+
+    // ---- tickets ----
+    /// Open a ticket (staff and the host for anyone; visitors for themselves, with subject,
+    /// description, department and attachments only).
+    CreateTicket {
+        /// Subject; with a template, the template's subject is used when this is empty.
+        #[serde(default)]
+        subject: String,
+        /// Description.
+        #[serde(default)]
+        description: String,
+        /// Who asked (visitors: filled in from the actor).
+        #[serde(default)]
+        requester: Requester,
+        /// Priority; default the template's, else medium.
+        #[serde(default)]
+        priority: Option<TicketPriority>,
+        /// How it arrived. Default `web`.
+        #[serde(default)]
+        channel: Channel,
+        /// The department it belongs to.
+        #[serde(default)]
+        department_id: Option<DepartmentId>,
+        /// Assign to a team.
+        #[serde(default)]
+        team_id: Option<DepartmentId>,
+        /// Assign to an agent.
+        #[serde(default)]
+        assignee_id: Option<AgentId>,
+        /// Tags.
+        #[serde(default)]
+        tags: Vec<String>,
+        /// A due date set by hand.
+        #[serde(default)]
+        due_at: Option<crate::time::Timestamp>,
+        /// Fill in this template.
+        #[serde(default)]
+        template_id: Option<TicketTemplateId>,
+        /// Template variables (`{{issue_type}}`).
+        #[serde(default)]
+        variables: TemplateValues,
+        /// Files attached to the description.
+        #[serde(default)]
+        attachments: Vec<Attachment>,
+    },
+    /// Change a ticket's fields (staff who handle tickets).
+    UpdateTicket {
+        /// The ticket.
+        ticket_id: TicketId,
+        /// What changes.
+        changes: TicketChanges,
+    },
+    /// Move a ticket to another status; illegal moves are refused.
+    SetTicketStatus {
+        /// The ticket.
+        ticket_id: TicketId,
+        /// The new status.
+        status: TicketStatus,
+    },
+    /// Assign a ticket to an agent, a team, or both; omitted fields clear the assignment.
+    AssignTicket {
+        /// The ticket.
+        ticket_id: TicketId,
+        /// The agent.
+        #[serde(default)]
+        assignee_id: Option<AgentId>,
+        /// The team.
+        #[serde(default)]
+        team_id: Option<DepartmentId>,
+    },
+    /// Reply on a ticket (staff: public or internal; the requester: public).
+    AddTicketMessage {
+        /// The ticket.
+        ticket_id: TicketId,
+        /// The body.
+        body: String,
+        /// Text or markdown.
+        #[serde(default)]
+        kind: MessageKind,
+        /// An internal note, never shown to the requester (staff only).
+        #[serde(default)]
+        internal: bool,
+        /// Attached files.
+        #[serde(default)]
+        attachments: Vec<Attachment>,
+    },
+    /// Add tags to a ticket.
+    AddTicketTags {
+        /// The ticket.
+        ticket_id: TicketId,
+        /// Tags.
+        tags: Vec<String>,
+    },
+    /// Remove tags from a ticket.
+    RemoveTicketTags {
+        /// The ticket.
+        ticket_id: TicketId,
+        /// Tags.
+        tags: Vec<String>,
+    },
+    /// Soft-delete a ticket: hidden and its clocks stopped, kept for the audit trail
+    /// (supervisors).
+    DeleteTicket {
+        /// The ticket.
+        ticket_id: TicketId,
+    },
+    /// Undo a soft delete (supervisors).
+    RestoreTicket {
+        /// The ticket.
+        ticket_id: TicketId,
+    },
+    /// "Leave a message": the visitor's message becomes a ticket (visitor).
+    SubmitOfflineMessage {
+        /// Name.
+        #[serde(default)]
+        name: Option<String>,
+        /// E-mail for the confirmation.
+        #[serde(default)]
+        email: Option<String>,
+        /// Subject; default from the message.
+        #[serde(default)]
+        subject: Option<String>,
+        /// The message.
+        message: String,
+        /// The department chosen in the form.
+        #[serde(default)]
+        department_id: Option<DepartmentId>,
+        /// The chat that could not be served, if any.
+        #[serde(default)]
+        session_id: Option<SessionId>,
+    },
+    /// Turn a chat into a ticket (the agent holding it, supervisors).
+    ConvertSessionToTicket {
+        /// The session.
+        session_id: SessionId,
+        /// Subject; default from the issue type.
+        #[serde(default)]
+        subject: Option<String>,
+        /// Description.
+        #[serde(default)]
+        description: Option<String>,
+        /// Priority. Default medium.
+        #[serde(default)]
+        priority: Option<TicketPriority>,
+    },
+    /// Send a satisfaction survey now (the agent on a chat or ticket, supervisors).
+    RequestCsat {
+        /// A session.
+        #[serde(default)]
+        session_id: Option<SessionId>,
+        /// Or a ticket.
+        #[serde(default)]
+        ticket_id: Option<TicketId>,
+    },
+    /// Ask the host to e-mail a session's transcript (its visitor, or staff who may see it).
+    EmailTranscript {
+        /// The session.
+        session_id: SessionId,
+        /// The address; default the visitor's.
+        #[serde(default)]
+        email: Option<String>,
+    },
+
     // ---- queries ----
     /// Queue status for the widget (anyone in the tenant).
     GetQueueStatus {
@@ -391,6 +590,17 @@ pub enum Command {
         session_id: SessionId,
         /// The response.
         canned_response_id: CannedResponseId,
+    },
+    /// One ticket (staff; the requester sees their own without internal fields).
+    GetTicket {
+        /// The ticket.
+        ticket_id: TicketId,
+    },
+    /// Open tickets matching a filter, in id order (staff).
+    ListTickets {
+        /// Filters.
+        #[serde(default)]
+        filter: TicketFilter,
     },
 }
 
@@ -450,6 +660,26 @@ impl Command {
             Command::GetAgent { .. } => "get_agent",
             Command::ListCannedResponses {} => "list_canned_responses",
             Command::RenderCannedResponse { .. } => "render_canned_response",
+            Command::UpsertCalendar { .. } => "upsert_calendar",
+            Command::RemoveCalendar { .. } => "remove_calendar",
+            Command::SetSlaPolicies { .. } => "set_sla_policies",
+            Command::UpsertTicketTemplate { .. } => "upsert_ticket_template",
+            Command::RemoveTicketTemplate { .. } => "remove_ticket_template",
+            Command::CreateTicket { .. } => "create_ticket",
+            Command::UpdateTicket { .. } => "update_ticket",
+            Command::SetTicketStatus { .. } => "set_ticket_status",
+            Command::AssignTicket { .. } => "assign_ticket",
+            Command::AddTicketMessage { .. } => "add_ticket_message",
+            Command::AddTicketTags { .. } => "add_ticket_tags",
+            Command::RemoveTicketTags { .. } => "remove_ticket_tags",
+            Command::DeleteTicket { .. } => "delete_ticket",
+            Command::RestoreTicket { .. } => "restore_ticket",
+            Command::SubmitOfflineMessage { .. } => "submit_offline_message",
+            Command::ConvertSessionToTicket { .. } => "convert_session_to_ticket",
+            Command::RequestCsat { .. } => "request_csat",
+            Command::EmailTranscript { .. } => "email_transcript",
+            Command::GetTicket { .. } => "get_ticket",
+            Command::ListTickets { .. } => "list_tickets",
         }
     }
 }

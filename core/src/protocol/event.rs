@@ -7,12 +7,15 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{
-    AgentStatus, AgentView, ConversationMessageView, ConversationView, Csat, EndReason,
-    MessageView, NoteView, OfferView, QueueStatusView, SenderKind, SessionStatus, SessionView,
-    TransferView,
+use super::helpdesk::{
+    FieldChange, RequesterTicketView, SlaMetric, SlaSubject, SurveyTarget, SurveyView,
+    TicketMessageView, TicketView,
 };
-use crate::ids::{AgentId, ConversationId, QueueId, SessionId};
+use super::model::{
+    AgentStatus, AgentView, ConversationMessageView, ConversationView, EndReason, MessageView,
+    NoteView, OfferView, QueueStatusView, SenderKind, SessionStatus, SessionView, TransferView,
+};
+use crate::ids::{AgentId, ConversationId, QueueId, SessionId, SlaPolicyId, SurveyId};
 use crate::time::Timestamp;
 
 /// Why an offer was taken back from an agent.
@@ -209,12 +212,74 @@ pub enum Event {
         /// Why.
         reason: OfflineReason,
     },
-    /// To the rated agent and supervisors: a rating arrived.
+    /// To the rated agent and online supervisors: a survey was answered.
     CsatSubmitted {
-        /// The session.
-        session_id: SessionId,
-        /// The rating.
-        csat: Csat,
+        /// The answered survey.
+        survey: SurveyView,
+    },
+    /// To the visitor: please rate the chat or ticket.
+    SurveyRequested {
+        /// The survey.
+        survey_id: SurveyId,
+        /// What it asks about.
+        target: SurveyTarget,
+        /// No answer is accepted after this.
+        expires_at: Timestamp,
+    },
+    /// To staff concerned (the assignee, else the team's online agents, and online
+    /// supervisors): a ticket was created.
+    TicketCreated {
+        /// The ticket.
+        ticket: Box<TicketView>,
+    },
+    /// To staff concerned: a ticket changed.
+    TicketUpdated {
+        /// The ticket now.
+        ticket: Box<TicketView>,
+        /// What changed.
+        changes: Vec<FieldChange>,
+    },
+    /// A ticket message (internal notes only to staff).
+    TicketMessage {
+        /// The message.
+        message: TicketMessageView,
+    },
+    /// To the requester: their ticket exists (the confirmation of "leave a message") or
+    /// changed status.
+    TicketReceived {
+        /// The ticket as the requester sees it.
+        ticket: RequesterTicketView,
+    },
+    /// To an agent coming online: tickets of their teams that nobody has taken yet, most
+    /// urgent first.
+    UnassignedTickets {
+        /// Up to 50 tickets.
+        tickets: Vec<TicketView>,
+        /// How many there are in all.
+        total: u32,
+    },
+    /// An SLA clock reached its warning share (to the assignee or team, and supervisors).
+    SlaWarning {
+        /// Ticket or chat.
+        subject: SlaSubject,
+        /// Which clock.
+        metric: SlaMetric,
+        /// The policy.
+        policy_id: SlaPolicyId,
+        /// When it breaches.
+        due_at: Timestamp,
+    },
+    /// An SLA target was breached (to the assignee or team, and supervisors when the policy
+    /// says so).
+    SlaBreached {
+        /// Ticket or chat.
+        subject: SlaSubject,
+        /// Which clock.
+        metric: SlaMetric,
+        /// The policy.
+        policy_id: SlaPolicyId,
+        /// When it was due.
+        due_at: Timestamp,
     },
     /// To supervisors, viewers and the queue's agents: waiting count and availability.
     QueueUpdated {
@@ -282,6 +347,14 @@ impl Event {
             Event::InactivityWarning { .. } => "inactivity_warning",
             Event::LeaveAMessage { .. } => "leave_a_message",
             Event::CsatSubmitted { .. } => "csat_submitted",
+            Event::SurveyRequested { .. } => "survey_requested",
+            Event::TicketCreated { .. } => "ticket_created",
+            Event::TicketUpdated { .. } => "ticket_updated",
+            Event::TicketMessage { .. } => "ticket_message",
+            Event::TicketReceived { .. } => "ticket_received",
+            Event::UnassignedTickets { .. } => "unassigned_tickets",
+            Event::SlaWarning { .. } => "sla_warning",
+            Event::SlaBreached { .. } => "sla_breached",
             Event::QueueUpdated { .. } => "queue_updated",
             Event::ConversationUpdated { .. } => "conversation_updated",
             Event::ConversationMessage { .. } => "conversation_message",

@@ -124,11 +124,11 @@ pub struct TicketView {
     /// Its id.
     pub ticket_id: TicketId,
     /// Human-readable number, per tenant (`ACME-00001`).
-    pub number: String,
+    pub number: Arc<str>,
     /// Subject.
-    pub subject: String,
+    pub subject: Arc<str>,
     /// Description.
-    pub description: String,
+    pub description: Arc<str>,
     /// Who asked.
     pub requester: Requester,
     /// Status.
@@ -179,9 +179,9 @@ pub struct RequesterTicketView {
     /// Its id.
     pub ticket_id: TicketId,
     /// Number.
-    pub number: String,
+    pub number: Arc<str>,
     /// Subject.
-    pub subject: String,
+    pub subject: Arc<str>,
     /// Status.
     pub status: TicketStatus,
     /// Created.

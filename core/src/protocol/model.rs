@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::calendar::BusinessHours;
 use crate::ids::{
-    AgentId, BotId, CannedResponseId, ConversationId, DepartmentId, MessageId, NoteId, QueueId,
-    RuleId, SessionId, TransferId, VisitorId,
+    AgentId, BotId, CalendarId, CannedResponseId, ConversationId, DepartmentId, MessageId, NoteId,
+    QueueId, RuleId, SessionId, TransferId, VisitorId,
 };
 use crate::time::Timestamp;
 
@@ -271,6 +271,9 @@ pub struct Department {
     pub id: DepartmentId,
     /// Display name.
     pub name: String,
+    /// Business hours of this department (a calendar's id); `None`: the tenant's.
+    #[serde(default)]
+    pub calendar_id: Option<CalendarId>,
 }
 
 /// A queue's configuration.
@@ -415,6 +418,16 @@ pub struct TenantLimits {
     /// Visitors whose last agent is remembered for routing them back; the visitors served
     /// longest ago are forgotten first.
     pub max_remembered_visitors: u32,
+    /// Tickets in memory at once (every status but closed).
+    pub max_open_tickets: u32,
+    /// Business-hours calendars.
+    pub max_calendars: u32,
+    /// SLA policies.
+    pub max_sla_policies: u32,
+    /// Ticket templates.
+    pub max_ticket_templates: u32,
+    /// Satisfaction surveys awaiting an answer.
+    pub max_open_surveys: u32,
 }
 
 impl Default for TenantLimits {
@@ -427,6 +440,11 @@ impl Default for TenantLimits {
             max_canned_responses: 10_000,
             max_conversations: 100_000,
             max_remembered_visitors: 100_000,
+            max_open_tickets: 2_000_000,
+            max_calendars: 200,
+            max_sla_policies: 200,
+            max_ticket_templates: 1_000,
+            max_open_surveys: 1_000_000,
         }
     }
 }
@@ -453,6 +471,10 @@ pub struct Timing {
     pub resolved_close_ms: u64,
     /// An agent who lets an offer time out is set away, so chats do not wait on them.
     pub away_on_missed_offer: bool,
+    /// A resolved ticket closes after this long unless reopened. Default 4 days.
+    pub ticket_auto_close_ms: u64,
+    /// A satisfaction survey accepts an answer for this long. Default 7 days.
+    pub survey_expiry_ms: u64,
 }
 
 impl Default for Timing {
@@ -467,6 +489,8 @@ impl Default for Timing {
             position_update_interval_ms: 2_000,
             resolved_close_ms: 600_000,
             away_on_missed_offer: true,
+            ticket_auto_close_ms: 4 * 24 * 3_600_000,
+            survey_expiry_ms: 7 * 24 * 3_600_000,
         }
     }
 }
@@ -500,6 +524,8 @@ pub struct TenantSettings {
     pub default_queue_id: Option<QueueId>,
     /// Optional fairness cap on assignments per agent.
     pub fairness_cap: Option<FairnessCap>,
+    /// Prefix of ticket numbers (`ACME` gives `ACME-00001`); `None`: the tenant id in capitals.
+    pub ticket_prefix: Option<String>,
 }
 
 /// Conditions of a routing rule; all given conditions must hold. The `triggers` object of a

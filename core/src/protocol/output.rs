@@ -7,12 +7,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::event::Event;
+use super::helpdesk::{FieldChange, SlaMeasurement, SurveyView, TicketMessageView, TicketView};
 use super::model::{
     AgentStatus, ConversationMessageView, ConversationView, Csat, MessageView, NoteView,
     SessionView, TransferView,
 };
 use crate::auth::Role;
-use super::helpdesk::{FieldChange, SlaMeasurement, SurveyView, TicketMessageView, TicketView};
 use crate::ids::{AgentId, EffectId, QueueId, SessionId, TenantId, TicketId};
 use crate::time::Timestamp;
 

@@ -2,11 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::helpdesk::{RequesterTicketView, TicketView};
 use super::model::{
     AgentView, CannedResponseView, QueueEntryView, QueueStatusView, SessionStatus, SessionView,
 };
 use crate::ids::{
-    CannedResponseId, ConversationId, MessageId, NoteId, QueueId, SessionId, TransferId,
+    CannedResponseId, ConversationId, MessageId, NoteId, QueueId, SessionId, SurveyId, TicketId,
+    TransferId,
 };
 
 /// The answer to a command that succeeded.
@@ -85,5 +87,41 @@ pub enum Reply {
     Rendered {
         /// The text.
         text: String,
+    },
+    /// A ticket was created.
+    TicketCreated {
+        /// The ticket.
+        ticket_id: TicketId,
+        /// Its number.
+        number: String,
+    },
+    /// A ticket as staff see it.
+    Ticket {
+        /// The ticket.
+        ticket: Box<TicketView>,
+    },
+    /// A ticket as its requester sees it.
+    RequesterTicket {
+        /// The ticket.
+        ticket: RequesterTicketView,
+    },
+    /// A page of tickets.
+    Tickets {
+        /// The tickets.
+        items: Vec<TicketView>,
+        /// Pass as `after` for the next page; `None` on the last page.
+        next_after: Option<TicketId>,
+    },
+    /// A ticket message was added.
+    TicketMessageAdded {
+        /// The message.
+        message_id: MessageId,
+        /// Its position on the ticket.
+        seq: u64,
+    },
+    /// A survey was sent (or was already outstanding).
+    SurveySent {
+        /// The survey.
+        survey_id: SurveyId,
     },
 }

@@ -87,6 +87,7 @@ impl Harness {
                 department: Department {
                     id: "support".into(),
                     name: "Support".into(),
+                    calendar_id: None,
                 },
             },
         );

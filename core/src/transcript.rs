@@ -368,7 +368,20 @@ fn format_size(bytes: u64) -> String {
 
 /// Continuation lines of a body start with this, so no body line can look like a new
 /// `[hh:mm] Name:` line.
-const CONTINUATION: &str = "\n    ";
+const INDENT: &str = "    ";
+
+fn indent_continuations(body: &str) -> String {
+    let mut lines = body.split('\n');
+    let mut indented = lines.next().unwrap_or_default().to_owned();
+    for line in lines {
+        indented.push('\n');
+        if !line.is_empty() {
+            indented.push_str(INDENT);
+            indented.push_str(line);
+        }
+    }
+    indented
+}
 
 fn text_header(transcript: &Transcript<'_>, out: &mut String) {
     if let Some(title) = &transcript.title {
@@ -389,7 +402,7 @@ fn text_header(transcript: &Transcript<'_>, out: &mut String) {
 
 fn text_message(transcript: &Transcript<'_>, out: &mut String, message: &MessageView) {
     let time = transcript.clock.time(message.created_at);
-    let body = clean_text(&message.body).replace('\n', CONTINUATION);
+    let body = indent_continuations(&clean_text(&message.body));
     let line = if is_system(message) {
         format!("[{time}] * {body}")
     } else {
@@ -399,7 +412,7 @@ fn text_message(transcript: &Transcript<'_>, out: &mut String, message: &Message
     out.push('\n');
     if let Some(attachment) = &message.attachment {
         out.push_str(&format!(
-            "    Attachment: {}\n",
+            "{INDENT}Attachment: {}\n",
             text_attachment(attachment)
         ));
     }

@@ -33,6 +33,7 @@ pub mod limits;
 pub mod protocol;
 pub mod time;
 mod timer;
+pub mod transcript;
 
 pub use auth::{Actor, Role};
 pub use engine::{Engine, EngineConfig};

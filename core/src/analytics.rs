@@ -118,7 +118,8 @@ pub struct Metrics {
     /// Answered chats: start of the wait (first queued, else created) to the first
     /// assignment.
     pub wait_time: DurationStats,
-    /// Answered chats that ended (resolved, closed or otherwise): first assignment to the end.
+    /// Answered chats that ended: first assignment to the end (the resolve, for a chat an
+    /// agent resolved).
     pub handle_time: DurationStats,
     /// `sessions_abandoned` over the chats whose wait is decided: those answered, abandoned or
     /// missed, each counted once. Chats still waiting, and chats a bot kept to the end, are

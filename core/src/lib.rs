@@ -23,6 +23,7 @@
 //!
 //! See `docs/protocol.md` for the wire format and `docs/architecture.md` for the design.
 
+pub mod analytics;
 pub mod auth;
 pub mod calendar;
 mod engine;

@@ -133,6 +133,9 @@ fn visible_to(event: &str, recipient: &Recipient, role: Option<Role>) -> bool {
         "queue_position",
         "inactivity_warning",
         "leave_a_message",
+        "survey_requested",
+        "ticket_received",
+        "ticket_message",
     ];
     const BOT: &[&str] = &[
         "session_status_changed",
@@ -150,8 +153,17 @@ fn visible_to(event: &str, recipient: &Recipient, role: Option<Role>) -> bool {
         "conversation_message",
         "conversation_read",
         "conversation_typing",
+        "ticket_created",
+        "ticket_updated",
+        "ticket_message",
     ];
-    const VISITOR_ONLY: &[&str] = &["session_started", "queue_position", "leave_a_message"];
+    const VISITOR_ONLY: &[&str] = &[
+        "session_started",
+        "queue_position",
+        "leave_a_message",
+        "survey_requested",
+        "ticket_received",
+    ];
     match recipient {
         Recipient::Visitor { .. } => VISITOR.contains(&event),
         Recipient::Bot { .. } => BOT.contains(&event),

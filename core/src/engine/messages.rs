@@ -301,6 +301,7 @@ impl TenantState {
         session.last_message_at = Some(cx.now);
         let mut arm_no_reply = false;
         let sender_kind = sender.kind;
+        let mut first_response = false;
         match sender.kind {
             SenderKind::Visitor => {
                 session.unread_for_agent.push_back(seq);
@@ -313,7 +314,10 @@ impl TenantState {
             }
             SenderKind::Agent => {
                 session.unread_for_visitor.push_back(seq);
-                session.first_response_at.get_or_insert(cx.now);
+                if session.first_response_at.is_none() {
+                    session.first_response_at = Some(cx.now);
+                    first_response = true;
+                }
                 session.awaiting_reply_since = None;
             }
             SenderKind::Bot => session.unread_for_visitor.push_back(seq),
@@ -378,6 +382,10 @@ impl TenantState {
         }
         if arm_no_reply {
             self.arm_no_reply(cx, session_no);
+        }
+        if first_response {
+            // The store and analytics learn the first response time with the reply.
+            self.persist_session(cx, session_no);
         }
         match sender_kind {
             SenderKind::Agent => self.session_agent_replied(cx, session_no),

@@ -249,7 +249,13 @@ impl TenantState {
             cx.now,
         );
         for due in fired {
-            self.announce_due(cx, subject, policy_no, due);
+            let metric = match due {
+                Due::Warning { metric, .. } | Due::Breach { metric, .. } => metric,
+            };
+            let cycle = self
+                .sla_state(subject)
+                .map_or(1, |s| s.clocks.get(metric).cycles + 1);
+            self.announce_due(cx, subject, policy_no, due, cycle);
         }
     }
 
@@ -258,9 +264,17 @@ impl TenantState {
         self.rearm_sla(cx, subject);
     }
 
-    fn announce_due(&mut self, cx: &mut Ctx<'_>, subject: Subject, policy_no: u32, due: Due) {
+    fn announce_due(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        subject: Subject,
+        policy_no: u32,
+        due: Due,
+        cycle: u32,
+    ) {
         let policy_id = self.sla_policies[policy_no as usize].id.clone();
         let handlers = self.sla_recipients(subject);
+
         match due {
             Due::Warning { metric, due_at } => {
                 let to = self.with_watchers(handlers, false);
@@ -270,6 +284,7 @@ impl TenantState {
                     Event::SlaWarning {
                         subject: subject.wire(),
                         metric,
+                        cycle,
                         policy_id,
                         due_at,
                     },
@@ -288,11 +303,12 @@ impl TenantState {
                     Event::SlaBreached {
                         subject: subject.wire(),
                         metric,
+                        cycle,
                         policy_id,
                         due_at,
                     },
                 );
-                self.record_measurement(cx, subject, metric, SlaOutcome::Breached, None);
+                self.record_measurement(cx, subject, metric, SlaOutcome::Breached, None, cycle);
                 if let Subject::Ticket(no) = subject {
                     self.escalate(cx, no, &escalation);
                 }
@@ -342,6 +358,8 @@ impl TenantState {
 
     /// Ends the current cycle of one clock and records it when the policy measures it.
     pub(crate) fn complete_clock(&mut self, cx: &mut Ctx<'_>, subject: Subject, metric: SlaMetric) {
+        // Whatever fell due before this instant fires first, in order.
+        self.flush_sla(cx, subject);
         let calendar = self.subject_calendar(subject);
         let Some(state) = self.sla_state(subject) else {
             return;
@@ -364,9 +382,21 @@ impl TenantState {
         };
         if done.late_breach {
             let due_at = cx.now;
-            self.announce_due(cx, subject, policy_no, Due::Breach { metric, due_at });
+            let cycle = self
+                .sla_state(subject)
+                .map_or(1, |s| s.clocks.get(metric).cycles);
+            self.announce_due(
+                cx,
+                subject,
+                policy_no,
+                Due::Breach { metric, due_at },
+                cycle,
+            );
         }
-        self.record_measurement(cx, subject, metric, done.outcome, Some(cx.now));
+        let cycle = self
+            .sla_state(subject)
+            .map_or(1, |s| s.clocks.get(metric).cycles);
+        self.record_measurement(cx, subject, metric, done.outcome, Some(cx.now), cycle);
     }
 
     pub(crate) fn complete_ticket_clock(&mut self, cx: &mut Ctx<'_>, no: u64, metric: SlaMetric) {
@@ -406,6 +436,7 @@ impl TenantState {
         metric: SlaMetric,
         outcome: SlaOutcome,
         completed_at: Option<Timestamp>,
+        cycle: u32,
     ) {
         let calendar = self.subject_calendar(subject);
         let Some(state) = self.sla_state(subject) else {
@@ -420,11 +451,6 @@ impl TenantState {
         };
         let clock = state.clocks.get(metric);
         let measured = clock.measure(cx.now, calendar.as_deref());
-        let cycle = if completed_at.is_some() {
-            clock.cycles
-        } else {
-            clock.cycles + 1
-        };
         let measurement = SlaMeasurement {
             subject: subject.wire(),
             policy_id: policy.id.clone(),

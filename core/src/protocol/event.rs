@@ -264,6 +264,8 @@ pub enum Event {
         subject: SlaSubject,
         /// Which clock.
         metric: SlaMetric,
+        /// Which cycle of that clock, from 1 (next response and periodic update repeat).
+        cycle: u32,
         /// The policy.
         policy_id: SlaPolicyId,
         /// When it breaches.
@@ -276,6 +278,8 @@ pub enum Event {
         subject: SlaSubject,
         /// Which clock.
         metric: SlaMetric,
+        /// Which cycle of that clock, from 1 (next response and periodic update repeat).
+        cycle: u32,
         /// The policy.
         policy_id: SlaPolicyId,
         /// When it was due.

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::event::Event;
 use super::helpdesk::{FieldChange, SlaMeasurement, SurveyView, TicketMessageView, TicketView};
 use super::model::{
-    AgentStatus, ConversationMessageView, ConversationView, Csat, MessageView, NoteView,
-    SessionView, TransferView,
+    AgentStatus, ConversationMessageView, ConversationView, MessageView, NoteView, SessionView,
+    TransferView,
 };
 use crate::auth::Role;
 use crate::ids::{AgentId, EffectId, QueueId, SessionId, TenantId, TicketId};
@@ -144,13 +144,6 @@ pub enum Record {
     ConversationMessage {
         /// The message.
         message: ConversationMessageView,
-    },
-    /// A rating (append).
-    Csat {
-        /// The session.
-        session_id: SessionId,
-        /// The rating.
-        csat: Csat,
     },
     /// A ticket's current state (upsert by ticket id).
     Ticket {

@@ -195,10 +195,17 @@ impl TenantState {
     /// A public agent reply: first and next response are met, a periodic update cycle
     /// ends and the next begins, and an open ticket is now in progress.
     fn agent_replied_on_ticket(&mut self, cx: &mut Ctx<'_>, actor: &Actor, no: u64) {
+        let mut changes = Vec::new();
+        // Whoever answers an unassigned ticket takes it, so it is never left without owner.
+        let takes_it = self.tickets[&no].assignee.is_none()
+            && self.ticket_assignee(&actor.id.clone().into()).is_ok();
+        if takes_it {
+            let team = self.tickets[&no].team_id.clone();
+            changes.extend(self.reassign_ticket(no, Some(actor.id.clone().into()), team));
+        }
         let ticket = self.tickets.get_mut(&no).expect("live ticket");
         let first = ticket.first_response_at.is_none();
         ticket.first_response_at.get_or_insert(cx.now);
-        let mut changes = Vec::new();
         if first {
             changes.push(change("first_response_at", json!(null), json!(cx.now)));
         }

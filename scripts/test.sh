@@ -17,3 +17,4 @@ cargo build -p switchboard-core --target wasm32-unknown-unknown --locked
 
 echo "== benchmarks run (small sizes, figures not asserted)"
 cargo bench -p switchboard-core --bench engine --locked -- --smoke
+cargo bench -p switchboard-core --bench sla --locked -- --smoke

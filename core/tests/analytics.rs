@@ -98,9 +98,9 @@ fn session_record(view: SessionView) -> Record {
 fn ticket(no: u64, status: TicketStatus, created_at: i64) -> TicketView {
     TicketView {
         ticket_id: TicketId(no),
-        number: format!("ACME-{no:05}"),
+        number: format!("ACME-{no:05}").into(),
         subject: "Printer on fire".into(),
-        description: String::new(),
+        description: "".into(),
         requester: Requester::default(),
         status,
         priority: TicketPriority::Medium,

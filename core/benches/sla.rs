@@ -134,15 +134,30 @@ fn open_tickets(tickets: u32) {
     let agent = Actor::new(TENANT, "alice", Role::Agent);
     let mut now = MONDAY + 60 * MIN;
     let hours = serde_json::to_value(office()).expect("hours");
-    handle(&mut engine, now, &root, json!({ "type": "create_tenant",
-        "settings": { "limits": { "max_open_tickets": tickets } } }));
-    handle(&mut engine, now, &admin, json!({ "type": "upsert_calendar",
+    handle(
+        &mut engine,
+        now,
+        &root,
+        json!({ "type": "create_tenant",
+        "settings": { "limits": { "max_open_tickets": tickets } } }),
+    );
+    handle(
+        &mut engine,
+        now,
+        &admin,
+        json!({ "type": "upsert_calendar",
         "calendar": { "id": "office", "time_zone": hours["time_zone"], "weekly": hours["weekly"],
-                      "holidays": hours["holidays"], "special_days": hours["special_days"] } }));
-    handle(&mut engine, now, &admin, json!({ "type": "set_sla_policies", "policies": [
+                      "holidays": hours["holidays"], "special_days": hours["special_days"] } }),
+    );
+    handle(
+        &mut engine,
+        now,
+        &admin,
+        json!({ "type": "set_sla_policies", "policies": [
         { "id": "standard", "calendar_id": "office", "targets": {
             "first_response": { "minutes": 240, "business_hours": true },
-            "resolution": { "minutes": 2400, "business_hours": true } } } ] }));
+            "resolution": { "minutes": 2400, "business_hours": true } } } ] }),
+    );
     let before = resident_bytes();
     let started = Instant::now();
     for n in 0..tickets {

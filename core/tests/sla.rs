@@ -564,7 +564,7 @@ fn a_restarted_engine_replaying_its_inputs_fires_nothing_twice() {
     let mut engine = Engine::new(EngineConfig::default());
     let mut now = 1_000_000;
     let mut fired = Vec::new();
-    let mut run = |engine: &mut Engine, input: &Input, fired: &mut Vec<String>, keep: bool| {
+    let run = |engine: &mut Engine, input: &Input, fired: &mut Vec<String>, keep: bool| {
         match input {
             Input::Command(at, actor, command) => {
                 engine

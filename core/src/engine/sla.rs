@@ -316,15 +316,21 @@ impl TenantState {
         }
     }
 
-    /// The assignee (or holding agent), else the online agents of the ticket's team; for a
-    /// chat nobody holds, the online supervisors.
+    /// The assignee (or holding agent), else the online agents of the ticket's team; when
+    /// that is nobody, the online supervisors and administrators.
     fn sla_recipients(&self, subject: Subject) -> Vec<Recipient> {
-        match subject {
+        let handlers = match subject {
             Subject::Ticket(no) => self.ticket_handlers(no),
             Subject::Session(no) => match self.sessions.get(&no).and_then(|s| s.agent) {
                 Some(agent) => vec![self.staff(agent)],
                 None => Vec::new(),
             },
+        };
+        if handlers.is_empty() {
+            // Nobody works on it: the people who can do something about that hear of it.
+            self.watcher_recipients(false)
+        } else {
+            handlers
         }
     }
 

@@ -36,58 +36,20 @@ pub(crate) fn business_between(calendar: Option<&Calendar>, from: Timestamp, to:
 }
 
 /// The instant `ms` of the target's kind of time after `start`; `None` if that never comes
-/// (a calendar that does not open again).
+/// (a calendar that does not open again). Nothing left to count means due at `start`, even
+/// outside business hours: the target was used up before, not at the next opening.
 pub(crate) fn advance(
     calendar: Option<&Calendar>,
     business: bool,
     start: Timestamp,
     ms: u64,
 ) -> Option<Timestamp> {
+    if ms == 0 {
+        return Some(start);
+    }
     match (business, calendar) {
         (true, Some(calendar)) => calendar.add_business_time(start, ms),
         _ => Some(start.plus_ms(ms)),
-    }
-}
-
-/// TEMPORARY shim until the calendar arithmetic lands: minute steps.
-trait BusinessTimeShim {
-    fn business_time_between(&self, from: Timestamp, to: Timestamp) -> u64;
-    fn add_business_time(&self, start: Timestamp, ms: u64) -> Option<Timestamp>;
-}
-
-impl BusinessTimeShim for Calendar {
-    fn business_time_between(&self, from: Timestamp, to: Timestamp) -> u64 {
-        let mut t = from;
-        let mut total = 0;
-        while t < to {
-            let step = Timestamp((t.0 / 60_000 + 1) * 60_000).min(to);
-            if self.is_open(t) {
-                total += step.ms_since(t);
-            }
-            t = step;
-        }
-        total
-    }
-
-    fn add_business_time(&self, start: Timestamp, ms: u64) -> Option<Timestamp> {
-        let mut t = start;
-        let mut left = ms;
-        for _ in 0..3_000_000 {
-            let open = self.is_open(t);
-            if open && left == 0 {
-                return Some(t);
-            }
-            let step = Timestamp((t.0 / 60_000 + 1) * 60_000);
-            if open {
-                let span = step.ms_since(t);
-                if span >= left {
-                    return Some(t.plus_ms(left));
-                }
-                left -= span;
-            }
-            t = step;
-        }
-        None
     }
 }
 
@@ -493,6 +455,35 @@ mod tests {
             fired.as_slice(),
             [Due::Warning { .. }, Due::Breach { .. }]
         ));
+    }
+
+    #[test]
+    fn a_target_already_used_up_is_due_at_once_even_outside_business_hours() {
+        let hours: crate::calendar::BusinessHours = serde_json::from_value(serde_json::json!({
+            "time_zone": "UTC",
+            "weekly": { "monday": [{ "start": "09:00", "end": "17:00" }] }
+        }))
+        .expect("hours");
+        let calendar = Calendar::compile(&hours).expect("calendar");
+        let mut clock = Clock::default();
+        // Monday 2026-11-23 08:00 UTC, before opening.
+        let monday_early = Timestamp(1_795_420_800_000);
+        clock.start(monday_early);
+        clock.elapsed_business_ms = 5 * MIN;
+        let target = Target {
+            ms: 5 * MIN,
+            business: true,
+        };
+        assert_eq!(clock.due_at(target, Some(&calendar)), Some(monday_early));
+        let target = Target {
+            ms: 6 * MIN,
+            business: true,
+        };
+        // One minute left counts from the 09:00 opening.
+        assert_eq!(
+            clock.due_at(target, Some(&calendar)),
+            Some(Timestamp(1_795_420_800_000 + 61 * MIN as i64))
+        );
     }
 
     #[test]

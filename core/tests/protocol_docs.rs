@@ -136,6 +136,11 @@ fn object_kinds() -> Vec<ObjectKind> {
         ObjectKind::Offer,
         ObjectKind::Effect,
         ObjectKind::Message,
+        ObjectKind::Ticket,
+        ObjectKind::TicketTemplate,
+        ObjectKind::Calendar,
+        ObjectKind::SlaPolicy,
+        ObjectKind::Survey,
     ]
 }
 

@@ -10,7 +10,8 @@
 //!   nesting) always get a JSON answer with either `ok` or an `error` with a code.
 //!
 //! The tests at the end pin engine bugs these properties found (overflow in the wait
-//! estimate and handle-time sum, 20-digit ids, float round trips).
+//! estimate and handle-time sum, 20-digit ids, float round trips, a ticket change that keeps
+//! the due date read back as one that clears it, SLA policies replaced by fewer).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
@@ -23,12 +24,16 @@ use proptest::test_runner::{Config, TestRunner};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Number, Value, json};
-use switchboard_core::calendar::{BusinessHours, DayHours, Interval, Weekday};
+use switchboard_core::calendar::{BusinessHours, DayHours, Holiday, Interval, SpecialDay, Weekday};
 use switchboard_core::ids::{
-    AgentId, BotId, CannedResponseId, ConversationId, DepartmentId, EffectId, QueueId, RuleId,
-    SessionId, TransferId,
+    AgentId, BotId, CalendarId, CannedResponseId, ConversationId, DepartmentId, EffectId, QueueId,
+    RuleId, SessionId, SlaPolicyId, SurveyId, TicketId, TicketTemplateId, TransferId, VisitorId,
 };
 use switchboard_core::json::{handle_json, parse_request, poll_output_json};
+use switchboard_core::protocol::helpdesk::{
+    CalendarConfig, Channel, Requester, SlaConditions, SlaEscalation, SlaPolicy, SlaTarget,
+    SlaTargets, TicketChanges, TicketFilter, TicketPriority, TicketStatus, TicketTemplate,
+};
 use switchboard_core::protocol::model::{
     Actions, AgentProfile, AgentStatus, Attachment, CannedScope, ConversationKind, Department,
     FairnessCap, FeatureFlags, MessageKind, QueueConfig, RoutingRule, StaffRole,
@@ -100,18 +105,36 @@ struct Space {
     conversation: BoxedStrategy<ConversationId>,
     canned: BoxedStrategy<CannedResponseId>,
     effect: BoxedStrategy<EffectId>,
+    ticket: BoxedStrategy<TicketId>,
+    survey: BoxedStrategy<SurveyId>,
+    visitor: BoxedStrategy<VisitorId>,
+    calendar: BoxedStrategy<CalendarId>,
+    sla_policy: BoxedStrategy<SlaPolicyId>,
+    template: BoxedStrategy<TicketTemplateId>,
+    /// Due dates.
+    timestamp: BoxedStrategy<Timestamp>,
+    /// E-mail addresses (or what is given as one).
+    email: BoxedStrategy<String>,
+    /// Warning shares of SLA targets.
+    percent: BoxedStrategy<u8>,
     /// Durations, sizes, positions.
     number: BoxedStrategy<u64>,
     /// Capacities and weights.
     small: BoxedStrategy<u16>,
-    /// Tenant limits, routing order, queue lengths.
+    /// Routing order, queue lengths, SLA target minutes.
     count: BoxedStrategy<u32>,
+    /// Tenant limits.
+    limit: BoxedStrategy<u32>,
     /// Ratings, skill levels, priorities.
     byte: BoxedStrategy<u8>,
+    /// Feature switches.
+    switch: BoxedStrategy<bool>,
     /// Free-form JSON (custom fields, rule attributes).
     json: BoxedStrategy<Value>,
     /// "HH:MM".
     clock: BoxedStrategy<String>,
+    /// "YYYY-MM-DD".
+    date: BoxedStrategy<String>,
     time_zone: BoxedStrategy<String>,
 }
 
@@ -171,12 +194,24 @@ fn wild_space() -> Space {
         conversation: numbered().prop_map(ConversationId).boxed(),
         canned: numbered().prop_map(CannedResponseId).boxed(),
         effect: numbered().prop_map(EffectId).boxed(),
+        ticket: numbered().prop_map(TicketId).boxed(),
+        survey: numbered().prop_map(SurveyId).boxed(),
+        visitor: text.clone().prop_map(VisitorId::from).boxed(),
+        calendar: text.clone().prop_map(CalendarId::from).boxed(),
+        sla_policy: text.clone().prop_map(SlaPolicyId::from).boxed(),
+        template: text.clone().prop_map(TicketTemplateId::from).boxed(),
+        timestamp: any::<i64>().prop_map(Timestamp).boxed(),
+        email: text.clone(),
+        percent: any::<u8>().boxed(),
         number: any::<u64>().boxed(),
         small: any::<u16>().boxed(),
         count: any::<u32>().boxed(),
+        limit: any::<u32>().boxed(),
         byte: any::<u8>().boxed(),
+        switch: any::<bool>().boxed(),
         json: json_tree(text.clone(), 3),
         clock: text.clone(),
+        date: text.clone(),
         time_zone: text.clone(),
         text,
     }
@@ -210,13 +245,54 @@ fn world_space() -> Space {
         conversation: (1u64..=4).prop_map(ConversationId).boxed(),
         canned: (1u64..=4).prop_map(CannedResponseId).boxed(),
         effect: (1u64..=60).prop_map(EffectId).boxed(),
+        ticket: prop_oneof![
+            4 => 1u64..=WORLD_TICKETS,
+            1 => WORLD_TICKETS + 1..=WORLD_TICKETS + 3,
+        ]
+        .prop_map(TicketId)
+        .boxed(),
+        survey: (1u64..=3).prop_map(SurveyId).boxed(),
+        visitor: words(&["v1", "v2", "v3", "v4"])
+            .prop_map(VisitorId::from)
+            .boxed(),
+        calendar: words(&["office", "weekend", "ghost"])
+            .prop_map(CalendarId::from)
+            .boxed(),
+        sla_policy: words(&["urgent", "chat", "standard"])
+            .prop_map(SlaPolicyId::from)
+            .boxed(),
+        template: words(&["tech", "billing", "ghost"])
+            .prop_map(TicketTemplateId::from)
+            .boxed(),
+        timestamp: (-3_600_000i64..=30 * 86_400_000)
+            .prop_map(|ms| Timestamp(T0 + ms))
+            .boxed(),
+        email: words(&["v1@example.com", "help@example.org", "not an address"]),
+        percent: prop_oneof![4 => Just(80u8), 4 => 1u8..=99, 1 => Just(0), 1 => Just(100)].boxed(),
         number: prop_oneof![0u64..=5, 0u64..=120_000].boxed(),
         small: (0u16..=4).boxed(),
         count: prop_oneof![0u32..=3, 1_000u32..=10_000].boxed(),
+        // Mostly roomy, so that a settings change rarely blocks the rest of a run.
+        limit: prop_oneof![1 => 0u32..=3, 9 => 1_000u32..=10_000].boxed(),
         byte: (0u8..=6).boxed(),
+        // Mostly on, so that a settings change rarely turns chat off for the rest of a run.
+        switch: prop_oneof![9 => Just(true), 1 => Just(false)].boxed(),
         json: json_tree(words(&["a", "b", "premium"]), 1),
-        clock: words(&["00:00", "08:00", "17:30", "24:00", "9:00"]),
-        time_zone: words(&["UTC", "Europe/Berlin", "Mars/Olympus_Mons"]),
+        clock: prop_oneof![
+            6 => words(&["00:00", "08:00", "12:30", "17:30", "24:00"]),
+            1 => words(&["9:00", "25:00"]),
+        ]
+        .boxed(),
+        date: prop_oneof![
+            6 => words(&["2026-01-02", "2026-01-03", "2026-12-24", "2027-01-01"]),
+            1 => words(&["2026-02-30", "1/2/2026"]),
+        ]
+        .boxed(),
+        time_zone: prop_oneof![
+            6 => words(&["UTC", "Europe/Berlin", "America/New_York"]),
+            1 => Just("Mars/Olympus_Mons".to_owned()),
+        ]
+        .boxed(),
         text,
     }
 }
@@ -278,8 +354,14 @@ fn business_hours(s: &Space) -> BoxedStrategy<BusinessHours> {
         .boxed();
     let day = prop_oneof![
         interval.clone().prop_map(DayHours::One),
-        list(interval).prop_map(DayHours::Many),
+        list(interval.clone()).prop_map(DayHours::Many),
     ];
+    let holiday = (s.date.clone(), opt(s.text.clone()))
+        .prop_map(|(date, name)| Holiday { date, name })
+        .boxed();
+    let special_day = (s.date.clone(), opt(s.text.clone()), list(interval))
+        .prop_map(|(date, name, hours)| SpecialDay { date, name, hours })
+        .boxed();
     let weekday = select(vec![
         Weekday::Monday,
         Weekday::Tuesday,
@@ -292,8 +374,17 @@ fn business_hours(s: &Space) -> BoxedStrategy<BusinessHours> {
     (
         s.time_zone.clone(),
         prop::collection::btree_map(weekday, day, 0..4),
+        list(holiday),
+        list(special_day),
     )
-        .prop_map(|(time_zone, weekly)| BusinessHours { time_zone, weekly })
+        .prop_map(
+            |(time_zone, weekly, holidays, special_days)| BusinessHours {
+                time_zone,
+                weekly,
+                holidays,
+                special_days,
+            },
+        )
         .boxed()
 }
 
@@ -315,7 +406,7 @@ fn tenant_settings(s: &Space) -> BoxedStrategy<TenantSettings> {
             show_avatar,
             languages,
         });
-    let features = prop::collection::vec(any::<bool>(), 6).prop_map(|f| FeatureFlags {
+    let features = prop::collection::vec(s.switch.clone(), 6).prop_map(|f| FeatureFlags {
         chat: f[0],
         internal_chat: f[1],
         bots: f[2],
@@ -323,7 +414,7 @@ fn tenant_settings(s: &Space) -> BoxedStrategy<TenantSettings> {
         transfers: f[4],
         attachments: f[5],
     });
-    let limits = prop::collection::vec(s.count.clone(), 12).prop_map(|l| TenantLimits {
+    let limits = prop::collection::vec(s.limit.clone(), 12).prop_map(|l| TenantLimits {
         max_agents: l[0],
         max_open_sessions: l[1],
         max_queues: l[2],
@@ -369,6 +460,7 @@ fn tenant_settings(s: &Space) -> BoxedStrategy<TenantSettings> {
         timing,
         opt(s.queue.clone()),
         opt(fairness_cap.boxed()),
+        opt(s.text.clone()),
     )
         .prop_map(
             |(
@@ -380,6 +472,7 @@ fn tenant_settings(s: &Space) -> BoxedStrategy<TenantSettings> {
                 timing,
                 default_queue_id,
                 fairness_cap,
+                ticket_prefix,
             )| {
                 TenantSettings {
                     name,
@@ -390,7 +483,7 @@ fn tenant_settings(s: &Space) -> BoxedStrategy<TenantSettings> {
                     timing,
                     default_queue_id,
                     fairness_cap,
-                    ticket_prefix: None,
+                    ticket_prefix,
                 }
             },
         )
@@ -619,6 +712,228 @@ fn attachment(s: &Space) -> BoxedStrategy<Attachment> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Generators: helpdesk types
+// ---------------------------------------------------------------------------------------
+
+fn ticket_status() -> BoxedStrategy<TicketStatus> {
+    select(vec![
+        TicketStatus::Open,
+        TicketStatus::InProgress,
+        TicketStatus::Pending,
+        TicketStatus::Resolved,
+        TicketStatus::Closed,
+    ])
+    .boxed()
+}
+
+fn ticket_priority() -> BoxedStrategy<TicketPriority> {
+    select(vec![
+        TicketPriority::Low,
+        TicketPriority::Medium,
+        TicketPriority::High,
+        TicketPriority::Critical,
+    ])
+    .boxed()
+}
+
+fn channel() -> BoxedStrategy<Channel> {
+    select(vec![
+        Channel::Chat,
+        Channel::Email,
+        Channel::Web,
+        Channel::OfflineMessage,
+        Channel::Phone,
+    ])
+    .boxed()
+}
+
+fn requester(s: &Space) -> BoxedStrategy<Requester> {
+    (
+        opt(s.visitor.clone()),
+        opt(s.text.clone()),
+        opt(s.email.clone()),
+    )
+        .prop_map(|(visitor_id, name, email)| Requester {
+            visitor_id,
+            name,
+            email,
+        })
+        .boxed()
+}
+
+fn calendar_config(s: &Space) -> BoxedStrategy<CalendarConfig> {
+    (s.calendar.clone(), s.text.clone(), business_hours(s))
+        .prop_map(|(id, name, hours)| CalendarConfig { id, name, hours })
+        .boxed()
+}
+
+fn sla_policy(s: &Space) -> BoxedStrategy<SlaPolicy> {
+    let target = (s.count.clone(), any::<bool>())
+        .prop_map(|(minutes, business_hours)| SlaTarget {
+            minutes,
+            business_hours,
+        })
+        .boxed();
+    let targets = prop::collection::vec(opt(target), 4).prop_map(|t| SlaTargets {
+        first_response: t[0],
+        next_response: t[1],
+        periodic_update: t[2],
+        resolution: t[3],
+    });
+    let conditions = (
+        list(ticket_priority()),
+        list(s.department.clone()),
+        list(channel()),
+        list(s.text.clone()),
+    )
+        .prop_map(|(priorities, departments, channels, tags)| SlaConditions {
+            priorities,
+            departments,
+            channels,
+            tags,
+        });
+    let escalation = (any::<bool>(), opt(s.department.clone()), any::<bool>()).prop_map(
+        |(raise_priority, reassign_team_id, notify_supervisors)| SlaEscalation {
+            raise_priority,
+            reassign_team_id,
+            notify_supervisors,
+        },
+    );
+    (
+        (
+            s.sla_policy.clone(),
+            s.text.clone(),
+            any::<i32>(),
+            any::<bool>(),
+        ),
+        (
+            conditions,
+            targets,
+            opt(s.calendar.clone()),
+            s.percent.clone(),
+            escalation,
+        ),
+    )
+        .prop_map(
+            |(
+                (id, name, position, enabled),
+                (conditions, targets, calendar_id, warning_percent, escalation),
+            )| SlaPolicy {
+                id,
+                name,
+                position,
+                enabled,
+                conditions,
+                targets,
+                calendar_id,
+                warning_percent,
+                escalation,
+            },
+        )
+        .boxed()
+}
+
+fn ticket_template(s: &Space) -> BoxedStrategy<TicketTemplate> {
+    (
+        s.template.clone(),
+        s.text.clone(),
+        s.text.clone(),
+        s.text.clone(),
+        ticket_priority(),
+        opt(s.department.clone()),
+        list(s.text.clone()),
+    )
+        .prop_map(
+            |(id, name, subject, description, priority, team_id, tags)| TicketTemplate {
+                id,
+                name,
+                subject,
+                description,
+                priority,
+                team_id,
+                tags,
+            },
+        )
+        .boxed()
+}
+
+fn ticket_changes(s: &Space) -> BoxedStrategy<TicketChanges> {
+    // `due_at`: omitted (keep), null (clear) or a date.
+    let due_at = prop_oneof![
+        Just(None),
+        Just(Some(None)),
+        s.timestamp.clone().prop_map(|t| Some(Some(t))),
+    ];
+    (
+        opt(s.text.clone()),
+        opt(s.text.clone()),
+        opt(ticket_priority()),
+        opt(s.department.clone()),
+        due_at,
+    )
+        .prop_map(
+            |(subject, description, priority, department_id, due_at)| TicketChanges {
+                subject,
+                description,
+                priority,
+                department_id,
+                due_at,
+            },
+        )
+        .boxed()
+}
+
+fn ticket_filter(s: &Space) -> BoxedStrategy<TicketFilter> {
+    (
+        (
+            list(ticket_status()),
+            list(ticket_priority()),
+            opt(s.agent.clone()),
+            opt(s.department.clone()),
+            any::<bool>(),
+        ),
+        (
+            opt(s.text.clone()),
+            any::<bool>(),
+            opt(s.count.clone()),
+            opt(s.ticket.clone()),
+        ),
+    )
+        .prop_map(
+            |(
+                (statuses, priorities, assignee_id, team_id, unassigned),
+                (tag, include_deleted, limit, after),
+            )| TicketFilter {
+                statuses,
+                priorities,
+                assignee_id,
+                team_id,
+                unassigned,
+                tag,
+                include_deleted,
+                limit,
+                after,
+            },
+        )
+        .boxed()
+}
+
+/// Exactly one of two, both, or neither (mostly exactly one).
+fn one_of<A, B>(a: BoxedStrategy<A>, b: BoxedStrategy<B>) -> BoxedStrategy<(Option<A>, Option<B>)>
+where
+    A: Debug + Clone + 'static,
+    B: Debug + Clone + 'static,
+{
+    prop_oneof![
+        3 => a.clone().prop_map(|a| (Some(a), None)),
+        3 => b.clone().prop_map(|b| (None, Some(b))),
+        1 => (a, b).prop_map(|(a, b)| (Some(a), Some(b))),
+        1 => Just((None, None)),
+    ]
+    .boxed()
+}
+
+// ---------------------------------------------------------------------------------------
 // Generators: commands, one strategy per variant
 // ---------------------------------------------------------------------------------------
 
@@ -643,12 +958,12 @@ fn command_strategies(s: &Space) -> Vec<(&'static str, BoxedStrategy<Command>)> 
         ),
         (
             "upsert_department",
-            (s.department.clone(), t())
-                .prop_map(|(id, name)| Command::UpsertDepartment {
+            (s.department.clone(), t(), opt(s.calendar.clone()))
+                .prop_map(|(id, name, calendar_id)| Command::UpsertDepartment {
                     department: Department {
                         id,
                         name,
-                        calendar_id: None,
+                        calendar_id,
                     },
                 })
                 .boxed(),
@@ -925,13 +1240,15 @@ fn command_strategies(s: &Space) -> Vec<(&'static str, BoxedStrategy<Command>)> 
         ),
         (
             "submit_csat",
-            (ses(), s.byte.clone(), ot())
-                .prop_map(|(session_id, rating, comment)| Command::SubmitCsat {
-                    survey_id: None,
-                    session_id: Some(session_id),
-                    rating,
-                    comment,
-                })
+            (one_of(s.survey.clone(), ses()), s.byte.clone(), ot())
+                .prop_map(
+                    |((survey_id, session_id), rating, comment)| Command::SubmitCsat {
+                        survey_id,
+                        session_id,
+                        rating,
+                        comment,
+                    },
+                )
                 .boxed(),
         ),
         (
@@ -1061,6 +1378,215 @@ fn command_strategies(s: &Space) -> Vec<(&'static str, BoxedStrategy<Command>)> 
                 )
                 .boxed(),
         ),
+        (
+            "upsert_calendar",
+            calendar_config(s)
+                .prop_map(|calendar| Command::UpsertCalendar { calendar })
+                .boxed(),
+        ),
+        (
+            "remove_calendar",
+            s.calendar
+                .clone()
+                .prop_map(|calendar_id| Command::RemoveCalendar { calendar_id })
+                .boxed(),
+        ),
+        (
+            "set_sla_policies",
+            list(sla_policy(s))
+                .prop_map(|policies| Command::SetSlaPolicies { policies })
+                .boxed(),
+        ),
+        (
+            "upsert_ticket_template",
+            ticket_template(s)
+                .prop_map(|template| Command::UpsertTicketTemplate { template })
+                .boxed(),
+        ),
+        (
+            "remove_ticket_template",
+            s.template
+                .clone()
+                .prop_map(|template_id| Command::RemoveTicketTemplate { template_id })
+                .boxed(),
+        ),
+        (
+            "create_ticket",
+            (
+                (t(), t(), requester(s), opt(ticket_priority()), channel()),
+                (
+                    opt(s.department.clone()),
+                    opt(s.department.clone()),
+                    opt(s.agent.clone()),
+                    list(t()),
+                ),
+                (
+                    opt(s.timestamp.clone()),
+                    opt(s.template.clone()),
+                    prop::collection::btree_map(t(), t(), 0..3),
+                    list(attachment(s)),
+                ),
+            )
+                .prop_map(
+                    |(
+                        (subject, description, requester, priority, channel),
+                        (department_id, team_id, assignee_id, tags),
+                        (due_at, template_id, variables, attachments),
+                    )| Command::CreateTicket {
+                        subject,
+                        description,
+                        requester,
+                        priority,
+                        channel,
+                        department_id,
+                        team_id,
+                        assignee_id,
+                        tags,
+                        due_at,
+                        template_id,
+                        variables,
+                        attachments,
+                    },
+                )
+                .boxed(),
+        ),
+        (
+            "update_ticket",
+            (s.ticket.clone(), ticket_changes(s))
+                .prop_map(|(ticket_id, changes)| Command::UpdateTicket { ticket_id, changes })
+                .boxed(),
+        ),
+        (
+            "set_ticket_status",
+            (s.ticket.clone(), ticket_status())
+                .prop_map(|(ticket_id, status)| Command::SetTicketStatus { ticket_id, status })
+                .boxed(),
+        ),
+        (
+            "assign_ticket",
+            (
+                s.ticket.clone(),
+                opt(s.agent.clone()),
+                opt(s.department.clone()),
+            )
+                .prop_map(|(ticket_id, assignee_id, team_id)| Command::AssignTicket {
+                    ticket_id,
+                    assignee_id,
+                    team_id,
+                })
+                .boxed(),
+        ),
+        (
+            "add_ticket_message",
+            (
+                s.ticket.clone(),
+                t(),
+                message_kind(),
+                any::<bool>(),
+                list(attachment(s)),
+            )
+                .prop_map(|(ticket_id, body, kind, internal, attachments)| {
+                    Command::AddTicketMessage {
+                        ticket_id,
+                        body,
+                        kind,
+                        internal,
+                        attachments,
+                    }
+                })
+                .boxed(),
+        ),
+        (
+            "add_ticket_tags",
+            (s.ticket.clone(), list(t()))
+                .prop_map(|(ticket_id, tags)| Command::AddTicketTags { ticket_id, tags })
+                .boxed(),
+        ),
+        (
+            "remove_ticket_tags",
+            (s.ticket.clone(), list(t()))
+                .prop_map(|(ticket_id, tags)| Command::RemoveTicketTags { ticket_id, tags })
+                .boxed(),
+        ),
+        (
+            "delete_ticket",
+            s.ticket
+                .clone()
+                .prop_map(|ticket_id| Command::DeleteTicket { ticket_id })
+                .boxed(),
+        ),
+        (
+            "restore_ticket",
+            s.ticket
+                .clone()
+                .prop_map(|ticket_id| Command::RestoreTicket { ticket_id })
+                .boxed(),
+        ),
+        (
+            "submit_offline_message",
+            (
+                ot(),
+                opt(s.email.clone()),
+                ot(),
+                t(),
+                opt(s.department.clone()),
+                opt(ses()),
+            )
+                .prop_map(
+                    |(name, email, subject, message, department_id, session_id)| {
+                        Command::SubmitOfflineMessage {
+                            name,
+                            email,
+                            subject,
+                            message,
+                            department_id,
+                            session_id,
+                        }
+                    },
+                )
+                .boxed(),
+        ),
+        (
+            "convert_session_to_ticket",
+            (ses(), ot(), ot(), opt(ticket_priority()))
+                .prop_map(|(session_id, subject, description, priority)| {
+                    Command::ConvertSessionToTicket {
+                        session_id,
+                        subject,
+                        description,
+                        priority,
+                    }
+                })
+                .boxed(),
+        ),
+        (
+            "request_csat",
+            one_of(ses(), s.ticket.clone())
+                .prop_map(|(session_id, ticket_id)| Command::RequestCsat {
+                    session_id,
+                    ticket_id,
+                })
+                .boxed(),
+        ),
+        (
+            "email_transcript",
+            (ses(), opt(s.email.clone()))
+                .prop_map(|(session_id, email)| Command::EmailTranscript { session_id, email })
+                .boxed(),
+        ),
+        (
+            "get_ticket",
+            s.ticket
+                .clone()
+                .prop_map(|ticket_id| Command::GetTicket { ticket_id })
+                .boxed(),
+        ),
+        (
+            "list_tickets",
+            ticket_filter(s)
+                .prop_map(|filter| Command::ListTickets { filter })
+                .boxed(),
+        ),
     ]
 }
 
@@ -1120,8 +1646,22 @@ fn actor(id: &str, role: Role) -> Actor {
     Actor::new("acme", id, role)
 }
 
+/// Tickets `world()` opens: `tkt_1` to `tkt_5`.
+const WORLD_TICKETS: u64 = 5;
+
 /// A tenant with departments, queues of several strategies, staff online, routing rules
-/// (one to a bot), canned responses and a few sessions.
+/// (one to a bot), canned responses, a few sessions, and a helpdesk: business-hours
+/// calendars (sales keeps office hours), SLA policies (urgent tickets, chats, the rest),
+/// ticket templates and tickets:
+///
+/// - `tkt_1`: by alice for visitor v3, assigned to her, high priority, in progress, replied;
+/// - `tkt_2`: by visitor v1 in sales, resolved (its survey `srv_1` is outstanding);
+/// - `tkt_3`: visitor v2's offline message to support;
+/// - `tkt_4`: by sue from the template for visitor v4, by e-mail;
+/// - `tkt_5`: by bob for a walk-in customer (no visitor), due in a day, soft-deleted.
+///
+/// It starts on a Thursday, New Year's Day 2026, at 11:00 in Berlin (office hours: no
+/// holiday is set for it).
 fn world() -> &'static (Engine, i64) {
     static WORLD: OnceLock<(Engine, i64)> = OnceLock::new();
     WORLD.get_or_init(|| {
@@ -1185,10 +1725,129 @@ fn world() -> &'static (Engine, i64) {
         ] {
             run(e, &actor(id, role), json!({ "type": "set_agent_status", "status": "online" }));
         }
+        let weekdays = |hours: Value| {
+            json!({ "monday": hours, "tuesday": hours, "wednesday": hours, "thursday": hours,
+                "friday": hours })
+        };
+        run(e, &admin, json!({ "type": "upsert_calendar", "calendar": { "id": "office",
+            "name": "Office", "time_zone": "Europe/Berlin",
+            "weekly": weekdays(json!({ "start": "08:00", "end": "18:00" })),
+            "holidays": [{ "date": "2026-12-25", "name": "Christmas Day" }, { "date": "2026-12-26" }],
+            "special_days": [{ "date": "2026-12-24", "name": "Christmas Eve",
+                "hours": [{ "start": "08:00", "end": "12:00" }] }] } }));
+        run(e, &admin, json!({ "type": "upsert_calendar", "calendar": { "id": "weekend",
+            "time_zone": "UTC", "weekly": { "saturday": [{ "start": "10:00", "end": "14:00" }],
+            "sunday": [{ "start": "10:00", "end": "12:00" }, { "start": "22:00", "end": "02:00" }] },
+            "holidays": [{ "date": "2026-01-03" }],
+            "special_days": [{ "date": "2026-01-01", "hours": [] }] } }));
+        run(e, &admin, json!({ "type": "upsert_department", "department": { "id": "sales",
+            "name": "Sales", "calendar_id": "office" } }));
+        run(e, &admin, json!({ "type": "set_sla_policies", "policies": [
+            { "id": "urgent", "name": "Urgent", "position": 0,
+              "conditions": { "priorities": ["high", "critical"] },
+              "targets": { "first_response": { "minutes": 15 }, "resolution": { "minutes": 240 } },
+              "warning_percent": 50,
+              "escalation": { "raise_priority": true, "notify_supervisors": true } },
+            { "id": "chat", "name": "Chats", "position": 1, "conditions": { "channels": ["chat"] },
+              "targets": { "first_response": { "minutes": 2 }, "next_response": { "minutes": 1 } } },
+            { "id": "standard", "name": "Standard", "position": 2, "calendar_id": "office",
+              "targets": { "first_response": { "minutes": 60, "business_hours": true },
+                "next_response": { "minutes": 30 }, "periodic_update": { "minutes": 120 },
+                "resolution": { "minutes": 1440, "business_hours": true } },
+              "escalation": { "reassign_team_id": "support" } }
+        ] }));
+        run(e, &admin, json!({ "type": "upsert_ticket_template", "template": { "id": "tech",
+            "name": "Technical issue", "subject": "Technical issue: {{issue_type}}",
+            "description": "Reported: {{details}}", "priority": "high", "team_id": "support",
+            "tags": ["tech"] } }));
+        run(e, &admin, json!({ "type": "upsert_ticket_template", "template": { "id": "billing",
+            "name": "Billing", "subject": "Billing question" } }));
+        let (alice, bob, sue) = (
+            actor("alice", Role::Agent),
+            actor("bob", Role::Agent),
+            actor("sue", Role::Supervisor),
+        );
+        run(e, &alice, json!({ "type": "create_ticket", "subject": "Printer on fire",
+            "description": "Since this morning", "priority": "high", "department_id": "support",
+            "assignee_id": "alice", "tags": ["hardware"],
+            "requester": { "visitor_id": "v3", "name": "Vera", "email": "vera@example.com" } }));
+        run(e, &actor("v1", Role::Visitor), json!({ "type": "create_ticket",
+            "subject": "Where is my order?", "description": "Order 42", "department_id": "sales" }));
+        run(e, &actor("v2", Role::Visitor), json!({ "type": "submit_offline_message",
+            "name": "Val", "email": "val@example.com", "message": "Please call me back",
+            "department_id": "support" }));
+        run(e, &sue, json!({ "type": "create_ticket", "template_id": "tech", "channel": "email",
+            "variables": { "issue_type": "Login", "details": "cannot sign in" },
+            "requester": { "visitor_id": "v4" } }));
+        run(e, &bob, json!({ "type": "create_ticket", "subject": "Invoice copy", "channel": "phone",
+            "team_id": "sales", "due_at": T0 + 86_400_000, "requester": { "name": "Walk-in" } }));
+        run(e, &alice, json!({ "type": "set_ticket_status", "ticket_id": "tkt_1", "status": "in_progress" }));
+        run(e, &alice, json!({ "type": "add_ticket_message", "ticket_id": "tkt_1",
+            "body": "We are on our way." }));
+        run(e, &bob, json!({ "type": "add_ticket_message", "ticket_id": "tkt_2",
+            "body": "It ships today.", "kind": "markdown" }));
+        run(e, &bob, json!({ "type": "set_ticket_status", "ticket_id": "tkt_2", "status": "resolved" }));
+        run(e, &sue, json!({ "type": "delete_ticket", "ticket_id": "tkt_5" }));
         run(e, &actor("v1", Role::Visitor), json!({ "type": "start_session", "initial_message": "Hello" }));
         run(e, &actor("v2", Role::Visitor), json!({ "type": "start_session", "issue_type": "Billing" }));
         (engine, now)
     })
+}
+
+#[test]
+fn the_world_has_the_helpdesk_it_describes() {
+    let (engine, now) = world();
+    let mut engine = engine.clone();
+    let now = Timestamp(*now + 1_000);
+    let filter = TicketFilter {
+        include_deleted: true,
+        ..TicketFilter::default()
+    };
+    let reply = engine
+        .handle(
+            now,
+            &actor("sue", Role::Supervisor),
+            Command::ListTickets { filter },
+        )
+        .expect("a list");
+    let items = serde_json::to_value(&reply).expect("replies serialize")["items"].clone();
+    let summary: Vec<Value> = items
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .map(|t| {
+            json!([
+                t["ticket_id"],
+                t["status"],
+                t["requester"]["visitor_id"],
+                t["sla"]["policy_id"],
+                t["deleted_at"].is_number()
+            ])
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            json!(["tkt_1", "in_progress", "v3", "urgent", false]),
+            json!(["tkt_2", "resolved", "v1", "standard", false]),
+            json!(["tkt_3", "open", "v2", "standard", false]),
+            json!(["tkt_4", "open", "v4", "urgent", false]),
+            json!(["tkt_5", "open", null, "standard", true]),
+        ]
+    );
+    assert_eq!(summary.len() as u64, WORLD_TICKETS);
+    engine
+        .handle(
+            now,
+            &actor("v1", Role::Visitor),
+            Command::SubmitCsat {
+                survey_id: Some(SurveyId(1)),
+                session_id: None,
+                rating: 5,
+                comment: None,
+            },
+        )
+        .expect("srv_1 waits for v1");
 }
 
 fn all_actors() -> Vec<Actor> {
@@ -1239,8 +1898,27 @@ fn natural_actors(name: &str) -> Vec<Actor> {
         | "upsert_agent"
         | "remove_agent"
         | "set_routing_rules"
-        | "force_logout_all" => vec![actor("admin", Role::TenantAdmin)],
-        "start_session" | "leave_session" | "submit_csat" => visitors(),
+        | "force_logout_all"
+        | "upsert_calendar"
+        | "remove_calendar"
+        | "set_sla_policies"
+        | "upsert_ticket_template"
+        | "remove_ticket_template" => vec![actor("admin", Role::TenantAdmin)],
+        "start_session" | "leave_session" | "submit_csat" | "submit_offline_message" => visitors(),
+        "delete_ticket" | "restore_ticket" => vec![
+            actor("sue", Role::Supervisor),
+            actor("admin", Role::TenantAdmin),
+        ],
+        "create_ticket" => {
+            let mut all = staff();
+            all.push(actor("host", Role::System));
+            all
+        }
+        "get_ticket" | "add_ticket_message" | "email_transcript" => {
+            let mut all = staff();
+            all.extend(visitors());
+            all
+        }
         "assign_session" => vec![
             actor("sue", Role::Supervisor),
             actor("admin", Role::TenantAdmin),
@@ -1275,7 +1953,8 @@ fn natural_actors(name: &str) -> Vec<Actor> {
 /// How often each command is generated against the world (default 1).
 fn weight(name: &str) -> u32 {
     match name {
-        "start_session" => 8,
+        // About a tenth of all commands, so that there are sessions to work on.
+        "start_session" => 11,
         "accept_offer" | "set_agent_status" | "send_message" => 5,
         "pick_session" | "transfer_session" | "accept_transfer" | "resolve_session"
         | "close_session" | "leave_session" | "route_decision" | "hand_off" | "decline_offer"
@@ -1417,6 +2096,20 @@ fn reactions(recent: &[Output]) -> Vec<(Actor, Command)> {
                                     reason: text(),
                                 },
                                 Command::AgentDisconnected { agent_id: None },
+                                Command::ConvertSessionToTicket {
+                                    session_id,
+                                    subject: None,
+                                    description: Some(text()),
+                                    priority: None,
+                                },
+                                Command::RequestCsat {
+                                    session_id: Some(session_id),
+                                    ticket_id: None,
+                                },
+                                Command::EmailTranscript {
+                                    session_id,
+                                    email: Some("help@example.org".into()),
+                                },
                             ] {
                                 out.push((who.clone(), command));
                             }
@@ -1455,6 +2148,10 @@ fn reactions(recent: &[Output]) -> Vec<(Actor, Command)> {
                                     comment: None,
                                 },
                                 Command::LeaveSession { session_id },
+                                Command::EmailTranscript {
+                                    session_id,
+                                    email: Some(format!("{id}@example.com")),
+                                },
                             ] {
                                 out.push((who.clone(), command));
                             }
@@ -1501,6 +2198,83 @@ fn reactions(recent: &[Output]) -> Vec<(Actor, Command)> {
                             ));
                             out.push((who.clone(), Command::LeaveConversation { conversation_id }));
                         }
+                        ("leave_a_message", session_id) => {
+                            out.push((
+                                who.clone(),
+                                Command::SubmitOfflineMessage {
+                                    name: Some("Visitor".into()),
+                                    email: Some(format!("{id}@example.com")),
+                                    subject: None,
+                                    message: "Please call me back".into(),
+                                    department_id: None,
+                                    session_id,
+                                },
+                            ));
+                        }
+                        ("ticket_created" | "ticket_updated", _) if who.role != Role::Visitor => {
+                            ticket_reactions(&value["ticket"], &who, &mut out);
+                        }
+                        ("ticket_received", _) => {
+                            let ticket_id = ticket_id_of(&value["ticket"]);
+                            out.push((
+                                who.clone(),
+                                Command::AddTicketMessage {
+                                    ticket_id,
+                                    body: "Any news?".into(),
+                                    kind: MessageKind::Text,
+                                    internal: false,
+                                    attachments: Vec::new(),
+                                },
+                            ));
+                            out.push((who.clone(), Command::GetTicket { ticket_id }));
+                            if value["ticket"]["status"] == "resolved" {
+                                for status in [TicketStatus::Closed, TicketStatus::Open] {
+                                    out.push((
+                                        who.clone(),
+                                        Command::SetTicketStatus { ticket_id, status },
+                                    ));
+                                }
+                            }
+                        }
+                        ("survey_requested", _) => {
+                            let survey_id: SurveyId =
+                                serde_json::from_value(value["survey_id"].clone()).expect("an id");
+                            out.push((
+                                who.clone(),
+                                Command::SubmitCsat {
+                                    survey_id: Some(survey_id),
+                                    session_id: None,
+                                    rating: 5,
+                                    comment: Some("Thanks!".into()),
+                                },
+                            ));
+                        }
+                        ("unassigned_tickets", _) => {
+                            if let Some(first) = value["tickets"].get(0) {
+                                out.push((
+                                    who.clone(),
+                                    Command::AssignTicket {
+                                        ticket_id: ticket_id_of(first),
+                                        assignee_id: Some(id.into()),
+                                        team_id: None,
+                                    },
+                                ));
+                            }
+                        }
+                        ("sla_warning" | "sla_breached", _)
+                            if value["subject"]["kind"] == "ticket" =>
+                        {
+                            out.push((
+                                who.clone(),
+                                Command::AddTicketMessage {
+                                    ticket_id: ticket_id_of(&value["subject"]),
+                                    body: text(),
+                                    kind: MessageKind::Text,
+                                    internal: false,
+                                    attachments: Vec::new(),
+                                },
+                            ));
+                        }
                         ("agent_status_forced" | "force_logout", _) => {
                             out.push((
                                 who.clone(),
@@ -1519,6 +2293,90 @@ fn reactions(recent: &[Output]) -> Vec<(Actor, Command)> {
         }
     }
     out
+}
+
+fn ticket_id_of(ticket: &Value) -> TicketId {
+    serde_json::from_value(ticket["ticket_id"].clone()).expect("a ticket id")
+}
+
+/// What staff told about a ticket could do with it.
+fn ticket_reactions(ticket: &Value, who: &Actor, out: &mut Vec<(Actor, Command)>) {
+    let ticket_id = ticket_id_of(ticket);
+    let mut commands = vec![Command::GetTicket { ticket_id }];
+    if who.role == Role::Viewer {
+        out.extend(commands.into_iter().map(|c| (who.clone(), c)));
+        return;
+    }
+    let reply = |internal| Command::AddTicketMessage {
+        ticket_id,
+        body: if internal {
+            "Checked the logs"
+        } else {
+            "On it"
+        }
+        .into(),
+        kind: MessageKind::Text,
+        internal,
+        attachments: Vec::new(),
+    };
+    commands.extend([reply(false), reply(true)]);
+    let next: &[TicketStatus] = match ticket["status"].as_str().unwrap_or_default() {
+        "open" => &[TicketStatus::InProgress, TicketStatus::Pending],
+        "in_progress" => &[TicketStatus::Pending, TicketStatus::Resolved],
+        "pending" => &[TicketStatus::InProgress, TicketStatus::Resolved],
+        "resolved" => &[TicketStatus::Closed, TicketStatus::Open],
+        _ => &[],
+    };
+    for &status in next {
+        commands.push(Command::SetTicketStatus { ticket_id, status });
+    }
+    let other: AgentId = if who.id.as_ref() == "bob" {
+        "alice"
+    } else {
+        "bob"
+    }
+    .into();
+    commands.extend([
+        Command::AssignTicket {
+            ticket_id,
+            assignee_id: Some(other),
+            team_id: Some("support".into()),
+        },
+        Command::AddTicketTags {
+            ticket_id,
+            tags: vec!["followup".into()],
+        },
+        Command::RemoveTicketTags {
+            ticket_id,
+            tags: vec!["hardware".into(), "followup".into()],
+        },
+        Command::UpdateTicket {
+            ticket_id,
+            changes: TicketChanges {
+                priority: Some(TicketPriority::High),
+                department_id: Some("sales".into()),
+                ..TicketChanges::default()
+            },
+        },
+        Command::RequestCsat {
+            session_id: None,
+            ticket_id: Some(ticket_id),
+        },
+    ]);
+    if who.role.can_supervise() {
+        commands.push(if ticket["deleted_at"].is_null() {
+            Command::DeleteTicket { ticket_id }
+        } else {
+            Command::RestoreTicket { ticket_id }
+        });
+    } else if ticket["assignee_id"].is_null() {
+        commands.push(Command::AssignTicket {
+            ticket_id,
+            assignee_id: Some(who.id.as_ref().into()),
+            team_id: None,
+        });
+    }
+    out.extend(commands.into_iter().map(|c| (who.clone(), c)));
 }
 
 fn world_command() -> BoxedStrategy<(Actor, Command)> {
@@ -1719,6 +2577,23 @@ fn protocol_word() -> BoxedStrategy<String> {
         "personal",
         "external",
         "broadcast",
+        "tkt_1",
+        "tkt_2",
+        "tkt_5",
+        "srv_1",
+        "office",
+        "urgent",
+        "tech",
+        "open",
+        "in_progress",
+        "pending",
+        "resolved",
+        "closed",
+        "high",
+        "critical",
+        "offline_message",
+        "Europe/Berlin",
+        "09:00",
         "",
     ] {
         list.push(word.to_owned());
@@ -1733,6 +2608,9 @@ fn protocol_key() -> BoxedStrategy<String> {
             "agent_id", "queue_id", "department_id", "body", "kind", "status", "settings",
             "visitor", "agent", "queue", "name", "tags", "rating", "up_to_seq", "member_ids",
             "effect_id", "transfer_id", "conversation_id", "canned_response_id", "rules",
+            "ticket_id", "survey_id", "changes", "filter", "policies", "calendar", "template",
+            "calendar_id", "template_id", "requester", "priority", "due_at", "weekly",
+            "time_zone", "targets", "minutes", "internal", "attachments", "message",
         ]),
         1 => any_text(),
     ]
@@ -2130,4 +3008,68 @@ fn ids_are_strings_on_the_wire() {
         serde_json::to_string(&SessionId(12)).expect("ids serialize"),
         "\"ses_12\""
     );
+}
+
+#[test]
+fn ticket_changes_keep_an_omitted_due_date_apart_from_a_cleared_one() {
+    // An omitted `due_at` keeps the due date and `null` clears it: serializing a change
+    // that leaves the date alone must not turn it into one that clears it.
+    for due_at in [None, Some(None), Some(Some(Timestamp(T0)))] {
+        let command = Command::UpdateTicket {
+            ticket_id: TicketId(1),
+            changes: TicketChanges {
+                due_at,
+                ..TicketChanges::default()
+            },
+        };
+        let text = serde_json::to_string(&command).expect("commands serialize");
+        let back: Command = serde_json::from_str(&text).expect("commands parse");
+        assert_eq!(back, command, "{text}");
+    }
+}
+
+#[test]
+fn replacing_the_sla_policies_with_fewer_does_not_panic() {
+    // Tickets remember their policy by position in the list: re-selecting after the list
+    // shrank must not look the old position up in the new list.
+    let mut engine = Engine::new(EngineConfig::default());
+    let steps = [
+        (
+            actor("root", Role::Superadmin),
+            json!({ "type": "create_tenant", "settings": {} }),
+        ),
+        (
+            actor("admin", Role::TenantAdmin),
+            json!({ "type": "set_sla_policies", "policies": [
+                { "id": "first", "targets": { "first_response": { "minutes": 10 } } },
+                { "id": "second", "targets": { "first_response": { "minutes": 20 } } }
+            ] }),
+        ),
+        (
+            actor("host", Role::System),
+            json!({ "type": "create_ticket", "subject": "Help" }),
+        ),
+        (
+            actor("host", Role::System),
+            json!({ "type": "create_ticket", "subject": "More help", "priority": "high" }),
+        ),
+        (
+            actor("admin", Role::TenantAdmin),
+            json!({ "type": "set_sla_policies", "policies": [
+                { "id": "second", "targets": { "first_response": { "minutes": 20 } } }
+            ] }),
+        ),
+        (
+            actor("admin", Role::TenantAdmin),
+            json!({ "type": "set_sla_policies", "policies": [] }),
+        ),
+    ];
+    for (i, (who, command)) in steps.into_iter().enumerate() {
+        let command: Command = serde_json::from_value(command).expect("a valid command");
+        let name = command.name();
+        engine
+            .handle(Timestamp(T0 + i as i64 * 1_000), &who, command)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        while engine.poll_output().is_some() {}
+    }
 }

@@ -557,7 +557,7 @@ fn deleted_tickets_raise_nothing_until_restored() {
 fn a_restarted_engine_replaying_its_inputs_fires_nothing_twice() {
     use switchboard_core::{Actor, Command, Engine, EngineConfig, Timestamp};
     enum Input {
-        Command(i64, Actor, Command),
+        Command(i64, Actor, Box<Command>),
         Timeout(i64),
     }
     let mut inputs: Vec<Input> = Vec::new();
@@ -568,7 +568,7 @@ fn a_restarted_engine_replaying_its_inputs_fires_nothing_twice() {
         match input {
             Input::Command(at, actor, command) => {
                 engine
-                    .handle(Timestamp(*at), actor, command.clone())
+                    .handle(Timestamp(*at), actor, (**command).clone())
                     .expect("accepted");
             }
             Input::Timeout(at) => engine.handle_timeout(Timestamp(*at)),
@@ -609,7 +609,7 @@ fn a_restarted_engine_replaying_its_inputs_fires_nothing_twice() {
     ];
     for (actor, command) in setup {
         let command: Command = serde_json::from_value(command).expect("command");
-        inputs.push(Input::Command(now, actor, command));
+        inputs.push(Input::Command(now, actor, Box::new(command)));
     }
     // The first half: the warnings of first response fire at minute 8.
     for _ in 0..9 {

@@ -52,6 +52,18 @@ pub(crate) fn validate_settings(
             "max_assignments and window_ms must be positive",
         ));
     }
+    if let Some(prefix) = &settings.ticket_prefix
+        && (prefix.is_empty()
+            || prefix.len() > 16
+            || !prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        return Err(CommandError::invalid(
+            "ticket_prefix",
+            "1 to 16 letters, digits or underscores",
+        ));
+    }
     if let Some(hours) = &settings.business_hours {
         limits.check_short("business_hours.time_zone", Some(&hours.time_zone))?;
     }
@@ -120,8 +132,15 @@ impl TenantState {
             .map(Calendar::compile)
             .transpose()?
             .map(Arc::new);
+        let hours_changed = self.settings.business_hours != settings.business_hours;
+        if hours_changed {
+            self.close_all_sla_segments(cx);
+        }
         self.settings = settings;
         self.calendar = calendar;
+        if hours_changed {
+            self.reselect_all_sla(cx);
+        }
         self.audit(cx, actor, "update_tenant_settings", self.id.to_string());
         // A looser fairness cap can free agents at once.
         let queues: Vec<u32> = self.queue_index.values().copied().collect();
@@ -160,6 +179,9 @@ impl TenantState {
             .get(&department.id)
             .is_some_and(|old| old.calendar_id != department.calendar_id)
             || department.calendar_id.is_some();
+        if hours_changed {
+            self.close_all_sla_segments(cx);
+        }
         self.departments.insert(department.id.clone(), department);
         if hours_changed {
             self.reselect_all_sla(cx);

@@ -72,6 +72,7 @@ impl TenantState {
             });
         }
         let compiled = Arc::new(Calendar::compile(&config.hours)?);
+        self.close_all_sla_segments(cx);
         self.calendars.insert(config.id.clone(), compiled);
         self.audit(cx, actor, "upsert_calendar", config.id.to_string());
         self.reselect_all_sla(cx);
@@ -138,6 +139,7 @@ impl TenantState {
         }
         // Equal positions keep list order.
         policies.sort_by_key(|p| p.position);
+        self.close_all_sla_segments(cx);
         self.sla_policies = policies;
         self.audit(cx, actor, "set_sla_policies", self.id.to_string());
         self.reselect_all_sla(cx);

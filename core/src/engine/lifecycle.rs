@@ -9,6 +9,9 @@ use crate::protocol::model::{EndReason, SessionStatus};
 use crate::protocol::output::Record;
 use crate::timer::TimerKey;
 
+/// Ended chats whose visitor is remembered for linking offline messages.
+const ENDED_SESSIONS_REMEMBERED: usize = 10_000;
+
 impl TenantState {
     /// Changes a session's status, tells its parties and watchers, and records it.
     pub(crate) fn set_session_status(
@@ -204,7 +207,12 @@ impl TenantState {
             freed.push(agent);
         }
         self.cancel_session_timers(cx, session_no);
-        self.sessions.remove(&session_no);
+        if let Some(session) = self.sessions.remove(&session_no) {
+            self.ended_sessions.insert(session_no, session.visitor_id);
+            while self.ended_sessions.len() > ENDED_SESSIONS_REMEMBERED {
+                self.ended_sessions.pop_first();
+            }
+        }
         self.drain_for_agents(&freed);
     }
 

@@ -277,6 +277,8 @@ impl Engine {
             tickets: Default::default(),
             surveys: Default::default(),
             survey_by_target: FxHashMap::default(),
+            unanswered_surveys: 0,
+            ended_sessions: Default::default(),
             counters: Counters::default(),
             rng: Pcg64Mcg::seed_from_u64(stream),
             departments: Default::default(),
@@ -654,8 +656,8 @@ impl TenantState {
             Command::EmailTranscript { session_id, email } => {
                 self.email_transcript(cx, actor, session_id, email)
             }
-            Command::GetTicket { ticket_id } => self.get_ticket(actor, ticket_id),
-            Command::ListTickets { filter } => self.list_tickets(actor, &filter),
+            Command::GetTicket { ticket_id } => self.get_ticket(cx.now, actor, ticket_id),
+            Command::ListTickets { filter } => self.list_tickets(cx.now, actor, &filter),
             other => Err(CommandError::invalid(
                 "type",
                 format!("{} is not handled here", other.name()),

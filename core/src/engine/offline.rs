@@ -71,15 +71,19 @@ impl TenantState {
         {
             return Err(CommandError::not_found(ObjectKind::Department, department));
         }
-        // Only the visitor's own live chat can be linked; anything else is not theirs.
+        // Only the visitor's own chat, live or recently ended, can be linked.
         let source_session = match form.session_id {
-            Some(session_id) if self.sessions.contains_key(&session_id.0) => {
-                if self.party(actor, session_id)? != Party::Visitor {
+            Some(session_id) => {
+                let owner = match self.sessions.get(&session_id.0) {
+                    Some(session) => Some(&session.visitor_id),
+                    None => self.ended_sessions.get(&session_id.0),
+                };
+                if owner.is_none_or(|v| *v.0 != *actor.id) {
                     return Err(CommandError::not_found(ObjectKind::Session, session_id));
                 }
                 Some(session_id.0)
             }
-            _ => None,
+            None => None,
         };
         let subject = form.subject.unwrap_or_else(|| subject_from(&form.message));
         let email = form.email.clone();
@@ -189,10 +193,23 @@ impl TenantState {
         email: Option<String>,
     ) -> Result<Reply, CommandError> {
         match self.party(actor, session_id)? {
-            Party::Visitor | Party::Staff { .. } => {}
-            Party::Bot => return Err(forbidden()),
+            Party::Visitor => {}
+            Party::Staff {
+                holder,
+                supervisor,
+                offered,
+                ..
+            } if holder || supervisor || offered => {}
+            Party::Staff { .. } | Party::Bot => return Err(forbidden()),
         }
         cx.limits.check_short("email", email.as_deref())?;
+        // A visitor's transcript goes only to the address on their chat, so the host's
+        // mailer cannot be pointed at strangers; staff may send it anywhere.
+        if email.is_some() && actor.role == Role::Visitor {
+            return Err(CommandError::Forbidden {
+                reason: "visitors have the transcript sent to the address they gave",
+            });
+        }
         let to = email
             .or_else(|| self.sessions[&session_id.0].profile.email.clone())
             .filter(|e| e.contains('@'))
@@ -229,7 +246,7 @@ impl TenantState {
         let tickets = waiting
             .iter()
             .take(UNASSIGNED_SHOWN)
-            .map(|t| *self.ticket_view(t.no))
+            .map(|t| *self.ticket_view(t.no, cx.now))
             .collect();
         let to = vec![self.staff(agent_no)];
         self.deliver(cx, to, Event::UnassignedTickets { tickets, total });

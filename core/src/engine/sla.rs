@@ -15,7 +15,6 @@ use crate::ids::{AgentId, DepartmentId, SessionId, TicketId};
 use crate::protocol::event::Event;
 use crate::protocol::helpdesk::{
     Channel, SlaMeasurement, SlaMetric, SlaOutcome, SlaPolicy, SlaSubject, SlaView, TicketPriority,
-    TicketStatus,
 };
 use crate::protocol::output::{Recipient, Record};
 use crate::time::Timestamp;
@@ -75,7 +74,7 @@ impl TenantState {
         department: Option<&DepartmentId>,
     ) -> Option<Arc<Calendar>> {
         let from_policy = policy
-            .and_then(|p| self.sla_policies[p as usize].calendar_id.as_ref())
+            .and_then(|p| self.sla_policies.get(p as usize)?.calendar_id.as_ref())
             .and_then(|id| self.calendars.get(id));
         let from_department = department
             .and_then(|d| self.departments.get(d))
@@ -179,18 +178,53 @@ impl TenantState {
         subject: Subject,
         policy: Option<u32>,
     ) {
-        let old_calendar = self.subject_calendar(subject);
+        self.close_segments(cx, subject);
+        let Some(state) = self.sla_state_mut(subject) else {
+            return;
+        };
+        state.policy = policy;
+        self.rearm_sla(cx, subject);
+    }
+
+    /// Ends the running stretch of every clock now, counted under the hours that applied
+    /// while it passed, and starts the next stretch now.
+    fn close_segments(&mut self, cx: &mut Ctx<'_>, subject: Subject) {
+        let calendar = self.subject_calendar(subject);
         let Some(state) = self.sla_state_mut(subject) else {
             return;
         };
         for clock in &mut state.clocks.0 {
             if clock.state == crate::protocol::helpdesk::SlaClockState::Running {
-                clock.pause(cx.now, old_calendar.as_deref());
+                clock.pause(cx.now, calendar.as_deref());
                 clock.resume(cx.now);
             }
         }
-        state.policy = policy;
-        self.rearm_sla(cx, subject);
+    }
+
+    /// Every open ticket and chat with SLA clocks.
+    fn sla_subjects(&self) -> Vec<Subject> {
+        let mut sessions: Vec<u64> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.sla.is_some())
+            .map(|(&no, _)| no)
+            .collect();
+        sessions.sort_unstable();
+        self.tickets
+            .keys()
+            .map(|&no| Subject::Ticket(no))
+            .chain(sessions.into_iter().map(Subject::Session))
+            .collect()
+    }
+
+    /// Before policies or hours change: what is due under the old rules fires, and every
+    /// running stretch is counted under the old hours. Follow with
+    /// [`reselect_all_sla`](Self::reselect_all_sla) once the change is made.
+    pub(crate) fn close_all_sla_segments(&mut self, cx: &mut Ctx<'_>) {
+        for subject in self.sla_subjects() {
+            self.flush_sla(cx, subject);
+            self.close_segments(cx, subject);
+        }
     }
 
     pub(crate) fn rearm_ticket_sla(&mut self, cx: &mut Ctx<'_>, no: u64) {
@@ -372,7 +406,7 @@ impl TenantState {
         };
         let target = state
             .policy
-            .and_then(|p| self.sla_policies[p as usize].targets.get(metric))
+            .and_then(|p| self.sla_policies.get(p as usize)?.targets.get(metric))
             .map(Target::from);
         let policy = state.policy;
         let state = self.sla_state_mut(subject).expect("checked");
@@ -480,6 +514,7 @@ impl TenantState {
         &self,
         state: &SlaState,
         department: Option<&DepartmentId>,
+        now: Timestamp,
     ) -> Option<SlaView> {
         let policy_no = state.policy?;
         let policy = &self.sla_policies[policy_no as usize];
@@ -491,6 +526,7 @@ impl TenantState {
                     metric,
                     policy.targets.get(metric).map(Target::from),
                     calendar.as_deref(),
+                    now,
                 )
             })
             .collect();
@@ -503,21 +539,15 @@ impl TenantState {
     /// Every open ticket and chat chooses its policy again (the policies or a calendar
     /// changed).
     pub(crate) fn reselect_all_sla(&mut self, cx: &mut Ctx<'_>) {
-        let tickets: Vec<u64> = self.tickets.keys().copied().collect();
-        for no in tickets {
-            if self.tickets[&no].status == TicketStatus::Closed {
-                continue;
+        for subject in self.sla_subjects() {
+            let policy = match subject {
+                Subject::Ticket(no) => self.select_sla_policy(&self.ticket_facts(no)),
+                Subject::Session(no) => self.select_sla_policy(&self.session_facts(no)),
+            };
+            if let Some(state) = self.sla_state_mut(subject) {
+                state.policy = policy;
             }
-            self.reselect_ticket_sla(cx, no);
-        }
-        let mut sessions: Vec<u64> = self.sessions.keys().copied().collect();
-        sessions.sort_unstable();
-        for no in sessions {
-            let facts = self.session_facts(no);
-            let policy = self.select_sla_policy(&facts);
-            if self.sessions[&no].sla.is_some() {
-                self.switch_policy(cx, Subject::Session(no), policy);
-            }
+            self.rearm_sla(cx, subject);
         }
     }
 

@@ -279,8 +279,10 @@ impl Clock {
         metric: SlaMetric,
         target: Option<Target>,
         calendar: Option<&Calendar>,
+        now: Timestamp,
     ) -> Option<SlaClockView> {
         let target = target?;
+        let measured = self.measure(now, calendar);
         Some(SlaClockView {
             metric,
             state: self.state,
@@ -288,8 +290,8 @@ impl Clock {
             business_hours: target.business,
             started_at: self.cycle_started,
             due_at: self.due_at(target, calendar),
-            elapsed_ms: self.elapsed_ms,
-            elapsed_business_ms: self.elapsed_business_ms,
+            elapsed_ms: measured.elapsed_ms,
+            elapsed_business_ms: measured.elapsed_business_ms,
             warned: self.warned,
             breached: self.breached,
             cycles: self.cycles,

@@ -381,6 +381,11 @@ pub(crate) struct TenantState {
     pub surveys: BTreeMap<u64, super::surveys::Survey>,
     /// The survey of each chat or ticket.
     pub survey_by_target: FxHashMap<SurveyTarget, u64>,
+    /// Surveys not yet answered (they count against `max_open_surveys`).
+    pub unanswered_surveys: u32,
+    /// Visitors of recently ended chats, so a "leave a message" can name the chat that
+    /// could not be served. Bounded: the oldest are forgotten first.
+    pub ended_sessions: BTreeMap<u64, VisitorId>,
     pub counters: Counters,
     pub rng: Pcg64Mcg,
     pub departments: BTreeMap<DepartmentId, Department>,

@@ -43,11 +43,13 @@ impl TenantState {
                 "nobody to ask: the requester is not a known visitor",
             ));
         };
-        if let Some(&existing) = self.survey_by_target.get(&request.target) {
+        if let Some(&existing) = self.survey_by_target.get(&request.target)
+            && self.surveys[&existing].answered_at.is_none()
+        {
             return Ok(existing);
         }
         let max = u64::from(self.settings.limits.max_open_surveys);
-        if self.surveys.len() as u64 >= max {
+        if u64::from(self.unanswered_surveys) >= max {
             return Err(CommandError::LimitReached {
                 limit: "max_open_surveys",
                 max,
@@ -85,6 +87,7 @@ impl TenantState {
         );
         self.survey_by_target.insert(request.target, no);
         self.surveys.insert(no, survey);
+        self.unanswered_surveys += 1;
         cx.timers.set(
             TimerKey::SurveyExpiry {
                 tenant: self.no,
@@ -184,10 +187,12 @@ impl TenantState {
         session_id: Option<SessionId>,
     ) -> Result<u64, CommandError> {
         if let Some(survey_id) = survey_id {
+            // Past its expiry a survey is gone, whether or not the host has polled yet.
             let survey = self
                 .surveys
                 .get(&survey_id.0)
                 .filter(|s| s.visitor_id.as_ref().is_some_and(|v| *v.0 == *actor.id))
+                .filter(|s| cx.now < s.expires_at)
                 .ok_or_else(|| CommandError::not_found(ObjectKind::Survey, survey_id))?;
             return Ok(survey.survey_id.0);
         }
@@ -203,11 +208,15 @@ impl TenantState {
             });
         }
         let target = SurveyTarget::Session { session_id };
-        if let Some(&no) = self.survey_by_target.get(&target) {
+        if let Some(&no) = self.survey_by_target.get(&target)
+            && cx.now < self.surveys[&no].expires_at
+        {
             return Ok(no);
         }
         let session = &self.sessions[&session_id.0];
-        if !(session.status.is_with_agent() || session.status == SessionStatus::Resolved) {
+        // A resolved chat had its survey sent at resolve time (when surveys are on): if none
+        // is outstanding it expired, and naming the session does not start a new one.
+        if !session.status.is_with_agent() {
             return Err(super::messages::illegal(session, "rate"));
         }
         let request = self.session_survey_request(session_id.0);
@@ -263,6 +272,7 @@ impl TenantState {
         survey.comment = comment.clone();
         survey.answered_at = Some(cx.now);
         let survey = survey.clone();
+        self.unanswered_surveys -= 1;
         if let SurveyTarget::Session { session_id } = survey.target
             && let Some(session) = self.sessions.get_mut(&session_id.0)
         {
@@ -297,6 +307,9 @@ impl TenantState {
             return;
         }
         let target = survey.target;
+        if survey.answered_at.is_none() {
+            self.unanswered_surveys -= 1;
+        }
         self.surveys.remove(&no);
         if self.survey_by_target.get(&target) == Some(&no) {
             self.survey_by_target.remove(&target);

@@ -16,6 +16,26 @@ use crate::protocol::helpdesk::{FieldChange, SlaMetric, TicketChanges, TicketSta
 use crate::protocol::reply::Reply;
 use crate::timer::TimerKey;
 
+fn deleted(action: &'static str) -> CommandError {
+    CommandError::IllegalTransition {
+        kind: ObjectKind::Ticket,
+        state: "deleted",
+        action,
+    }
+}
+
+/// The action of moving to a status, for error messages ("cannot close a ticket that is
+/// open").
+fn verb(status: TicketStatus) -> &'static str {
+    match status {
+        TicketStatus::Open => "reopen",
+        TicketStatus::InProgress => "start",
+        TicketStatus::Pending => "set pending",
+        TicketStatus::Resolved => "resolve",
+        TicketStatus::Closed => "close",
+    }
+}
+
 /// Whether staff may move a ticket from one status to another.
 fn allowed(from: TicketStatus, to: TicketStatus) -> bool {
     use TicketStatus::{Closed, InProgress, Open, Pending, Resolved};
@@ -38,9 +58,6 @@ impl TenantState {
     ) -> Result<Reply, CommandError> {
         let access = self.ticket_access(actor, ticket_id)?;
         let ticket = &self.tickets[&ticket_id.0];
-        if ticket.status == status {
-            return Ok(Reply::Ok);
-        }
         match access {
             TicketAccess::Requester
                 if ticket.status == TicketStatus::Resolved
@@ -58,14 +75,13 @@ impl TenantState {
             TicketAccess::Staff { .. } => {}
         }
         if ticket.deleted_at.is_some() {
-            return Err(CommandError::IllegalTransition {
-                kind: ObjectKind::Ticket,
-                state: "deleted",
-                action: status.as_str(),
-            });
+            return Err(deleted(verb(status)));
+        }
+        if ticket.status == status {
+            return Ok(Reply::Ok);
         }
         if !allowed(ticket.status, status) {
-            return Err(illegal_ticket(ticket, status.as_str()));
+            return Err(illegal_ticket(ticket, verb(status)));
         }
         self.flush_ticket_sla(cx, ticket_id.0);
         let moved = self.move_ticket(cx, ticket_id.0, status);
@@ -162,6 +178,9 @@ impl TenantState {
         update: TicketChanges,
     ) -> Result<Reply, CommandError> {
         self.ticket_worker(actor, ticket_id)?;
+        if self.tickets[&ticket_id.0].deleted_at.is_some() {
+            return Err(deleted("update"));
+        }
         let limits = cx.limits;
         if let Some(subject) = &update.subject {
             Limits::check_required("subject", subject, limits.max_long_text_bytes)?;
@@ -234,6 +253,9 @@ impl TenantState {
         team: Option<DepartmentId>,
     ) -> Result<Reply, CommandError> {
         self.ticket_worker(actor, ticket_id)?;
+        if self.tickets[&ticket_id.0].deleted_at.is_some() {
+            return Err(deleted("assign"));
+        }
         if let Some(agent) = &assignee {
             self.ticket_assignee(agent)?;
         }
@@ -282,6 +304,9 @@ impl TenantState {
         add: bool,
     ) -> Result<Reply, CommandError> {
         self.ticket_worker(actor, ticket_id)?;
+        if self.tickets[&ticket_id.0].deleted_at.is_some() {
+            return Err(deleted("tag"));
+        }
         validate_tags(cx.limits, &tags)?;
         let changed = normalise_tags(&tags);
         let ticket = &self.tickets[&ticket_id.0];
@@ -323,12 +348,30 @@ impl TenantState {
             return Ok(Reply::Ok);
         }
         let previous = ticket.deleted_at;
+        // What fell due before the delete still fires; afterwards the ticket is silent.
+        self.flush_ticket_sla(cx, ticket_id.0);
         let ticket = self
             .tickets
             .get_mut(&ticket_id.0)
             .ok_or_else(|| ticket_not_found(ticket_id))?;
         ticket.deleted_at = delete.then_some(cx.now);
         let changed = change("deleted_at", json!(previous), json!(ticket.deleted_at));
+        if !delete
+            && ticket.status == TicketStatus::Resolved
+            && let Some(resolved_at) = ticket.resolved_at
+        {
+            // The close that came due while deleted happens now.
+            let at = resolved_at
+                .plus_ms(self.settings.timing.ticket_auto_close_ms)
+                .max(cx.now);
+            cx.timers.set(
+                TimerKey::TicketAutoClose {
+                    tenant: self.no,
+                    ticket: ticket_id.0,
+                },
+                at,
+            );
+        }
         self.rearm_ticket_sla(cx, ticket_id.0);
         let action = if delete { "delete" } else { "restore" };
         self.ticket_changed(cx, actor, ticket_id.0, action, vec![changed]);

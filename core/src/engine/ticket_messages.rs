@@ -122,22 +122,24 @@ impl TenantState {
         if ticket.status == TicketStatus::Closed {
             return Err(illegal_ticket(ticket, "reply"));
         }
-        let author = Author::of(actor, self);
-        let (message_no, seq) = self.append_ticket_message(cx, ticket_id.0, author, message);
+        let (message_no, seq) = self.append_ticket_message(cx, actor, ticket_id.0, message, true);
         Ok(Reply::TicketMessageAdded {
             message_id: MessageId(message_no),
             seq,
         })
     }
 
-    /// Appends a message: numbering, clocks, implied status moves, record and delivery.
+    /// Appends a message: numbering, record and delivery, and (`replying`) the clocks and
+    /// status moves a reply implies. The description given at creation is not a reply.
     pub(crate) fn append_ticket_message(
         &mut self,
         cx: &mut Ctx<'_>,
+        actor: &Actor,
         no: u64,
-        author: Author,
         message: NewMessage,
+        replying: bool,
     ) -> (u64, u64) {
+        let author = Author::of(actor, self);
         self.flush_ticket_sla(cx, no);
         self.counters.message += 1;
         let message_no = self.counters.message;
@@ -162,31 +164,18 @@ impl TenantState {
                 message: view.clone(),
             },
         );
-        let mut to = self.ticket_staff_recipients(no);
+        // Viewers see tickets, not what is written on them (as with chats).
+        let mut to = self.with_watchers(self.ticket_handlers(no), false);
         if !message.internal
             && let Some(requester) = self.requester_recipient(&self.tickets[&no])
         {
             to.push(requester);
         }
         self.deliver(cx, to, Event::TicketMessage { message: view });
-        if !message.internal {
-            let system = Actor::new(&self.id, "system", Role::System);
-            let actor = match &author {
-                Author::Agent { id, .. } => Actor {
-                    tenant_id: self.id.clone(),
-                    id: id.clone(),
-                    role: Role::Agent,
-                },
-                Author::Customer { id: Some(id), .. } => Actor {
-                    tenant_id: self.id.clone(),
-                    id: id.clone(),
-                    role: Role::Visitor,
-                },
-                Author::Customer { id: None, .. } => system,
-            };
+        if replying && !message.internal {
             match author {
-                Author::Agent { .. } => self.agent_replied_on_ticket(cx, &actor, no),
-                Author::Customer { .. } => self.customer_wrote_on_ticket(cx, &actor, no),
+                Author::Agent { .. } => self.agent_replied_on_ticket(cx, actor, no),
+                Author::Customer { .. } => self.customer_wrote_on_ticket(cx, actor, no),
             }
         }
         (message_no, seq)
@@ -196,9 +185,15 @@ impl TenantState {
     /// ends and the next begins, and an open ticket is now in progress.
     fn agent_replied_on_ticket(&mut self, cx: &mut Ctx<'_>, actor: &Actor, no: u64) {
         let mut changes = Vec::new();
-        // Whoever answers an unassigned ticket takes it, so it is never left without owner.
+        // Whoever answers an unassigned ticket takes it, so it is never left without owner;
+        // the team-mates who were told about it hear that it is taken.
         let takes_it = self.tickets[&no].assignee.is_none()
             && self.ticket_assignee(&actor.id.clone().into()).is_ok();
+        let before = if takes_it {
+            self.ticket_handlers(no)
+        } else {
+            Vec::new()
+        };
         if takes_it {
             let team = self.tickets[&no].team_id.clone();
             changes.extend(self.reassign_ticket(no, Some(actor.id.clone().into()), team));
@@ -221,11 +216,15 @@ impl TenantState {
                 .get_mut(SlaMetric::PeriodicUpdate)
                 .start(cx.now);
         }
-        if ticket.status == TicketStatus::Open {
+        let moved = ticket.status == TicketStatus::Open;
+        if moved {
             changes.push(self.move_ticket(cx, no, TicketStatus::InProgress));
         }
         self.rearm_ticket_sla(cx, no);
-        self.ticket_touched(cx, actor, no, "reply", changes);
+        self.ticket_touched(cx, actor, no, "reply", changes, before);
+        if moved {
+            self.notify_requester(cx, no);
+        }
     }
 
     /// A customer message: a pending or resolved ticket opens again, and a next-response
@@ -233,7 +232,8 @@ impl TenantState {
     fn customer_wrote_on_ticket(&mut self, cx: &mut Ctx<'_>, actor: &Actor, no: u64) {
         let mut changes = Vec::new();
         let status = self.tickets[&no].status;
-        if matches!(status, TicketStatus::Pending | TicketStatus::Resolved) {
+        let moved = matches!(status, TicketStatus::Pending | TicketStatus::Resolved);
+        if moved {
             changes.push(self.move_ticket(cx, no, TicketStatus::Open));
         }
         let ticket = self.tickets.get_mut(&no).expect("live ticket");
@@ -242,6 +242,9 @@ impl TenantState {
             next.start(cx.now);
         }
         self.rearm_ticket_sla(cx, no);
-        self.ticket_touched(cx, actor, no, "customer_reply", changes);
+        self.ticket_touched(cx, actor, no, "customer_reply", changes, Vec::new());
+        if moved {
+            self.notify_requester(cx, no);
+        }
     }
 }

@@ -8,6 +8,7 @@ use crate::error::CommandError;
 use crate::ids::TicketId;
 use crate::protocol::helpdesk::TicketFilter;
 use crate::protocol::reply::Reply;
+use crate::time::Timestamp;
 
 /// Largest page of a ticket list.
 const MAX_PAGE: u32 = 500;
@@ -15,6 +16,7 @@ const MAX_PAGE: u32 = 500;
 impl TenantState {
     pub(crate) fn get_ticket(
         &self,
+        now: Timestamp,
         actor: &Actor,
         ticket_id: TicketId,
     ) -> Result<Reply, CommandError> {
@@ -23,13 +25,14 @@ impl TenantState {
                 ticket: requester_view(&self.tickets[&ticket_id.0]),
             },
             TicketAccess::Staff { .. } => Reply::Ticket {
-                ticket: self.ticket_view(ticket_id.0),
+                ticket: self.ticket_view(ticket_id.0, now),
             },
         })
     }
 
     pub(crate) fn list_tickets(
         &self,
+        now: Timestamp,
         actor: &Actor,
         filter: &TicketFilter,
     ) -> Result<Reply, CommandError> {
@@ -73,7 +76,7 @@ impl TenantState {
                     .map(|t: &crate::protocol::helpdesk::TicketView| t.ticket_id);
                 break;
             }
-            items.push(*self.ticket_view(no));
+            items.push(*self.ticket_view(no, now));
         }
         Ok(Reply::Tickets { items, next_after })
     }

@@ -285,6 +285,7 @@ impl TenantState {
         }
         if is_requester
             && (request.priority.is_some()
+                || request.channel != Channel::Web
                 || request.team_id.is_some()
                 || request.assignee_id.is_some()
                 || !request.tags.is_empty()
@@ -333,6 +334,11 @@ impl TenantState {
         }
         validate_tags(limits, &tags)?;
         validate_attachments(limits, &request.attachments)?;
+        if !request.attachments.is_empty() && !self.settings.features.attachments {
+            return Err(CommandError::FeatureDisabled {
+                feature: "attachments",
+            });
+        }
         for department in [&request.department_id, &request.team_id]
             .into_iter()
             .flatten()
@@ -440,7 +446,7 @@ impl TenantState {
         };
         self.tickets.insert(no, ticket);
         self.start_ticket_sla(cx, no);
-        let view = self.ticket_view(no);
+        let view = self.ticket_view(no, cx.now);
         self.persist(
             cx,
             Record::Ticket {
@@ -452,23 +458,26 @@ impl TenantState {
             change("priority", Value::Null, json!(view.priority)),
         ];
         self.ticket_audit(cx, actor, no, "create", changes);
+        let to = self.ticket_staff_recipients(no);
+        let description = view.description.clone();
+        self.deliver(cx, to, Event::TicketCreated { ticket: view });
+        self.notify_requester(cx, no);
         if !new.attachments.is_empty() {
-            let body = view.description.clone();
+            // The files travel as the ticket's first message, which is not a reply.
+            let body = description;
             self.append_ticket_message(
                 cx,
+                actor,
                 no,
-                super::ticket_messages::Author::of(actor, self),
                 super::ticket_messages::NewMessage {
                     body,
                     kind: crate::protocol::model::MessageKind::Text,
                     internal: false,
                     attachments: new.attachments,
                 },
+                false,
             );
         }
-        let to = self.ticket_staff_recipients(no);
-        self.deliver(cx, to, Event::TicketCreated { ticket: view });
-        self.notify_requester(cx, no);
         Ok(no)
     }
 
@@ -522,7 +531,7 @@ impl TenantState {
         if let Some(ticket) = self.tickets.get_mut(&no) {
             ticket.updated_at = cx.now;
         }
-        let view = self.ticket_view(no);
+        let view = self.ticket_view(no, cx.now);
         self.persist(
             cx,
             Record::Ticket {
@@ -555,12 +564,13 @@ impl TenantState {
         no: u64,
         action: &'static str,
         changes: Vec<FieldChange>,
+        extra: Vec<Recipient>,
     ) {
         if changes.is_empty() {
-            let view = self.ticket_view(no);
+            let view = self.ticket_view(no, cx.now);
             self.persist(cx, Record::Ticket { ticket: view });
         } else {
-            self.ticket_changed(cx, actor, no, action, changes);
+            self.ticket_changed_with(cx, actor, no, action, changes, extra);
         }
     }
 
@@ -617,7 +627,7 @@ impl TenantState {
         to
     }
 
-    pub(crate) fn ticket_view(&self, no: u64) -> Box<TicketView> {
+    pub(crate) fn ticket_view(&self, no: u64, now: Timestamp) -> Box<TicketView> {
         let ticket = &self.tickets[&no];
         Box::new(TicketView {
             ticket_id: TicketId(no),
@@ -644,7 +654,7 @@ impl TenantState {
             deleted_at: ticket.deleted_at,
             message_count: ticket.seq,
             reopen_count: ticket.reopen_count,
-            sla: self.sla_view(&ticket.sla, ticket.department_id.as_ref()),
+            sla: self.sla_view(&ticket.sla, ticket.department_id.as_ref(), now),
         })
     }
 }

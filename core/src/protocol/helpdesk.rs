@@ -260,8 +260,8 @@ pub struct TicketChanges {
     pub priority: Option<TicketPriority>,
     /// New department (SLA policies are re-selected).
     pub department_id: Option<DepartmentId>,
-    /// New due date; `Some(None)` clears it.
-    #[serde(with = "double_option")]
+    /// New due date; `null` clears it, an omitted field keeps it.
+    #[serde(with = "double_option", skip_serializing_if = "Option::is_none")]
     pub due_at: Option<Option<Timestamp>>,
 }
 
@@ -509,7 +509,8 @@ pub struct SlaClockView {
     pub started_at: Option<Timestamp>,
     /// When it comes due (running clocks).
     pub due_at: Option<Timestamp>,
-    /// Time counted so far in the current cycle (wall clock, pauses excluded).
+    /// Time counted in the current cycle up to the moment of the view (wall clock, pauses
+    /// excluded).
     pub elapsed_ms: u64,
     /// The same in business time.
     pub elapsed_business_ms: u64,

@@ -238,12 +238,18 @@ impl TenantState {
             Subject::Ticket(no) => self.tickets.get(&no).is_none_or(|t| t.deleted_at.is_some()),
             Subject::Session(_) => false,
         };
-        let calendar = self.subject_calendar(subject);
+        // Most chats have no policy: no calendar lookup for them.
+        let has_policy = self.sla_state(subject).is_some_and(|s| s.policy.is_some());
+        let calendar = if has_policy && !silent {
+            self.subject_calendar(subject)
+        } else {
+            None
+        };
         let next = self
             .sla_state(subject)
             .filter(|_| !silent)
             .and_then(|state| {
-                let policy = &self.sla_policies[state.policy? as usize];
+                let policy = self.sla_policies.get(state.policy? as usize)?;
                 state.clocks.next_deadline(
                     &policy.targets,
                     policy.warning_percent,
@@ -268,11 +274,13 @@ impl TenantState {
         {
             return;
         }
-        let calendar = self.subject_calendar(subject);
         let Some(policy_no) = self.sla_state(subject).and_then(|s| s.policy) else {
             return;
         };
-        let policy = &self.sla_policies[policy_no as usize];
+        let calendar = self.subject_calendar(subject);
+        let Some(policy) = self.sla_policies.get(policy_no as usize) else {
+            return;
+        };
         let (targets, percent) = (policy.targets, policy.warning_percent);
         let state = self.sla_state_mut(subject).expect("checked");
         let fired = take_due(
@@ -400,9 +408,14 @@ impl TenantState {
     pub(crate) fn complete_clock(&mut self, cx: &mut Ctx<'_>, subject: Subject, metric: SlaMetric) {
         // Whatever fell due before this instant fires first, in order.
         self.flush_sla(cx, subject);
-        let calendar = self.subject_calendar(subject);
         let Some(state) = self.sla_state(subject) else {
             return;
+        };
+        // Without a policy nothing is measured, so business time does not matter.
+        let calendar = if state.policy.is_some() {
+            self.subject_calendar(subject)
+        } else {
+            None
         };
         let target = state
             .policy

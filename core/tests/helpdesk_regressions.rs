@@ -395,3 +395,152 @@ fn the_offline_confirmation_mail_names_the_ticket() {
         )
     );
 }
+
+fn set_policies(h: &mut Harness, policies: Value) {
+    h.cmd_json(
+        &admin(),
+        json!({ "type": "set_sla_policies", "policies": policies }),
+    )
+    .expect("policies");
+}
+
+fn clock(view: &Value, metric: &str) -> Value {
+    view["sla"]["clocks"]
+        .as_array()
+        .expect("clocks")
+        .iter()
+        .find(|c| c["metric"] == metric)
+        .cloned()
+        .expect("clock")
+}
+
+#[test]
+fn breaches_due_together_are_recorded_under_their_policy_and_escalate_once() {
+    let mut h = Harness::new();
+    h.online_agent("alice", json!({}));
+    set_policies(
+        &mut h,
+        json!([
+            { "id": "strict", "conditions": { "priorities": ["high", "critical"] },
+              "targets": { "first_response": { "minutes": 30 } } },
+            { "id": "normal", "conditions": { "priorities": ["medium"] },
+              "targets": { "first_response": { "minutes": 60 }, "resolution": { "minutes": 60 } },
+              "escalation": { "raise_priority": true } },
+        ]),
+    );
+    let id = create(&mut h, &agent("alice"), json!({ "priority": "medium" }));
+    h.clear();
+    h.advance(HOUR);
+    let breached: Vec<(String, String)> = h
+        .outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Persist {
+                record: Record::SlaMeasurement { measurement },
+                ..
+            } => Some((
+                json!(measurement.metric).as_str()?.to_owned(),
+                measurement.policy_id.to_string(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        breached,
+        vec![
+            ("first_response".to_owned(), "normal".to_owned()),
+            ("resolution".to_owned(), "normal".to_owned()),
+        ]
+    );
+    assert_eq!(
+        ticket(&mut h, &id)["priority"],
+        "high",
+        "one escalation, one step"
+    );
+}
+
+/// Saturday 2026-11-21 08:00 UTC.
+const SATURDAY_8: i64 = 1_795_248_000_000;
+
+fn always_open_and_office(h: &mut Harness) {
+    let every_day: serde_json::Map<String, Value> = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|d| {
+        (
+            (*d).to_owned(),
+            json!([{ "start": "00:00", "end": "24:00" }]),
+        )
+    })
+    .collect();
+    h.cmd_json(
+        &admin(),
+        json!({ "type": "upsert_calendar", "calendar": {
+        "id": "always", "time_zone": "UTC", "weekly": every_day } }),
+    )
+    .expect("always");
+    h.cmd_json(
+        &admin(),
+        json!({ "type": "upsert_calendar", "calendar": {
+        "id": "office", "time_zone": "UTC",
+        "weekly": { "monday": [{ "start": "09:00", "end": "17:00" }] } } }),
+    )
+    .expect("office");
+    set_policies(
+        h,
+        json!([{ "id": "p", "targets": { "resolution": { "minutes": 480, "business_hours": true } } }]),
+    );
+}
+
+#[test]
+fn moving_a_ticket_to_another_department_keeps_the_time_counted_under_the_old_hours() {
+    let mut h = Harness::new();
+    always_open_and_office(&mut h);
+    for (id, calendar) in [("a", "always"), ("b", "office")] {
+        h.cmd_json(
+            &admin(),
+            json!({ "type": "upsert_department",
+            "department": { "id": id, "name": id, "calendar_id": calendar } }),
+        )
+        .expect("department");
+    }
+    h.now = SATURDAY_8;
+    let id = create(&mut h, &agent("alice"), json!({ "department_id": "a" }));
+    h.advance(6 * HOUR);
+    h.cmd_json(
+        &agent("alice"),
+        json!({ "type": "update_ticket", "ticket_id": id, "changes": { "department_id": "b" } }),
+    )
+    .expect("moved");
+    let resolution = clock(&ticket(&mut h, &id), "resolution");
+    assert_eq!(resolution["elapsed_business_ms"], json!(6 * HOUR));
+}
+
+#[test]
+fn removing_a_department_keeps_the_time_counted_under_its_hours() {
+    let mut h = Harness::new();
+    always_open_and_office(&mut h);
+    h.cmd_json(
+        &admin(),
+        json!({ "type": "upsert_department",
+        "department": { "id": "night", "name": "Night", "calendar_id": "always" } }),
+    )
+    .expect("department");
+    h.now = SATURDAY_8;
+    let id = create(&mut h, &agent("alice"), json!({ "department_id": "night" }));
+    h.advance(6 * HOUR);
+    h.cmd_json(
+        &admin(),
+        json!({ "type": "remove_department", "department_id": "night" }),
+    )
+    .expect("removed");
+    let resolution = clock(&ticket(&mut h, &id), "resolution");
+    assert_eq!(resolution["elapsed_business_ms"], json!(6 * HOUR));
+}

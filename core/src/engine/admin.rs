@@ -64,8 +64,34 @@ pub(crate) fn validate_settings(
             "1 to 16 letters, digits or underscores",
         ));
     }
+    // A year: longer would keep surveys and resolved tickets in memory indefinitely.
+    const YEAR_MS: u64 = 365 * 24 * 3_600_000;
+    if settings.timing.survey_expiry_ms > YEAR_MS || settings.timing.ticket_auto_close_ms > YEAR_MS
+    {
+        return Err(CommandError::invalid(
+            "timing",
+            "survey_expiry_ms and ticket_auto_close_ms are at most a year",
+        ));
+    }
     if let Some(hours) = &settings.business_hours {
+        validate_hours_names(limits, hours)?;
         limits.check_short("business_hours.time_zone", Some(&hours.time_zone))?;
+    }
+    Ok(())
+}
+
+/// Names of holidays and special days are kept with the settings: they are limited too.
+pub(crate) fn validate_hours_names(
+    limits: &Limits,
+    hours: &crate::calendar::BusinessHours,
+) -> Result<(), CommandError> {
+    let names = hours
+        .holidays
+        .iter()
+        .map(|h| h.name.as_deref())
+        .chain(hours.special_days.iter().map(|d| d.name.as_deref()));
+    for name in names {
+        limits.check_short("name", name)?;
     }
     Ok(())
 }
@@ -214,7 +240,10 @@ impl TenantState {
                 action: "remove",
             });
         }
+        // A department's hours stop applying: count what passed under them first.
+        self.close_all_sla_segments(cx);
         self.departments.remove(department_id);
+        self.reselect_all_sla(cx);
         for agent in self.agents.iter_mut().flatten() {
             agent.profile.departments.retain(|d| d != department_id);
         }

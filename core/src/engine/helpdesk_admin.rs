@@ -20,6 +20,12 @@ fn validate_policy(limits: &Limits, policy: &SlaPolicy) -> Result<(), CommandErr
     let c = &policy.conditions;
     limits.check_count("conditions.priorities", c.priorities.len())?;
     limits.check_count("conditions.departments", c.departments.len())?;
+    for department in &c.departments {
+        limits.check_id("conditions.departments", department)?;
+    }
+    if let Some(team) = &policy.escalation.reassign_team_id {
+        limits.check_id("escalation.reassign_team_id", team)?;
+    }
     limits.check_count("conditions.channels", c.channels.len())?;
     validate_tags(limits, &c.tags)?;
     if !(1..=99).contains(&policy.warning_percent) {
@@ -64,6 +70,7 @@ impl TenantState {
         cx.limits.check_short("calendar.name", Some(&config.name))?;
         cx.limits
             .check_short("calendar.time_zone", Some(&config.hours.time_zone))?;
+        super::admin::validate_hours_names(cx.limits, &config.hours)?;
         let max = u64::from(self.settings.limits.max_calendars);
         if !self.calendars.contains_key(&config.id) && self.calendars.len() as u64 >= max {
             return Err(CommandError::LimitReached {
@@ -135,6 +142,11 @@ impl TenantState {
                 && !self.calendars.contains_key(calendar)
             {
                 return Err(CommandError::not_found(ObjectKind::Calendar, calendar));
+            }
+            if let Some(team) = &policy.escalation.reassign_team_id
+                && !self.departments.contains_key(team)
+            {
+                return Err(CommandError::not_found(ObjectKind::Department, team));
             }
         }
         // Equal positions keep list order.

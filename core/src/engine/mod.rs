@@ -657,7 +657,7 @@ impl TenantState {
                 self.email_transcript(cx, actor, session_id, email)
             }
             Command::GetTicket { ticket_id } => self.get_ticket(cx.now, actor, ticket_id),
-            Command::ListTickets { filter } => self.list_tickets(cx.now, actor, &filter),
+            Command::ListTickets { filter } => self.list_tickets(cx.now, cx.limits, actor, &filter),
             other => Err(CommandError::invalid(
                 "type",
                 format!("{} is not handled here", other.name()),

@@ -188,7 +188,7 @@ impl TenantState {
 
     /// Ends the running stretch of every clock now, counted under the hours that applied
     /// while it passed, and starts the next stretch now.
-    fn close_segments(&mut self, cx: &mut Ctx<'_>, subject: Subject) {
+    pub(crate) fn close_segments(&mut self, cx: &mut Ctx<'_>, subject: Subject) {
         let calendar = self.subject_calendar(subject);
         let Some(state) = self.sla_state_mut(subject) else {
             return;
@@ -290,6 +290,9 @@ impl TenantState {
             calendar.as_deref(),
             cx.now,
         );
+        // Everything due is announced under the policy it fell due under; escalation
+        // (which may change the policy) comes once, after all of it.
+        let mut breached = false;
         for due in fired {
             let metric = match due {
                 Due::Warning { metric, .. } | Due::Breach { metric, .. } => metric,
@@ -297,7 +300,19 @@ impl TenantState {
             let cycle = self
                 .sla_state(subject)
                 .map_or(1, |s| s.clocks.get(metric).cycles + 1);
-            self.announce_due(cx, subject, policy_no, due, cycle);
+            breached |= self.announce_due(cx, subject, policy_no, due, cycle);
+        }
+        if breached {
+            self.escalate_subject(cx, subject, policy_no);
+        }
+    }
+
+    fn escalate_subject(&mut self, cx: &mut Ctx<'_>, subject: Subject, policy_no: u32) {
+        if let (Subject::Ticket(no), Some(policy)) =
+            (subject, self.sla_policies.get(policy_no as usize))
+        {
+            let escalation = policy.escalation.clone();
+            self.escalate(cx, no, &escalation);
         }
     }
 
@@ -313,7 +328,7 @@ impl TenantState {
         policy_no: u32,
         due: Due,
         cycle: u32,
-    ) {
+    ) -> bool {
         let policy_id = self.sla_policies[policy_no as usize].id.clone();
         let handlers = self.sla_recipients(subject);
 
@@ -331,6 +346,7 @@ impl TenantState {
                         due_at,
                     },
                 );
+                false
             }
             Due::Breach { metric, due_at } => {
                 let escalation = self.sla_policies[policy_no as usize].escalation.clone();
@@ -350,10 +366,9 @@ impl TenantState {
                         due_at,
                     },
                 );
-                self.record_measurement(cx, subject, metric, SlaOutcome::Breached, None, cycle);
-                if let Subject::Ticket(no) = subject {
-                    self.escalate(cx, no, &escalation);
-                }
+                let outcome = SlaOutcome::Breached;
+                self.record_measurement(cx, subject, policy_no, metric, outcome, None, cycle);
+                true
             }
         }
     }
@@ -433,23 +448,21 @@ impl TenantState {
         let (Some(policy_no), Some(_)) = (policy, target) else {
             return;
         };
-        if done.late_breach {
-            let due_at = cx.now;
-            let cycle = self
-                .sla_state(subject)
-                .map_or(1, |s| s.clocks.get(metric).cycles);
-            self.announce_due(
-                cx,
-                subject,
-                policy_no,
-                Due::Breach { metric, due_at },
-                cycle,
-            );
-        }
         let cycle = self
             .sla_state(subject)
             .map_or(1, |s| s.clocks.get(metric).cycles);
-        self.record_measurement(cx, subject, metric, done.outcome, Some(cx.now), cycle);
+        if done.late_breach {
+            let due = Due::Breach {
+                metric,
+                due_at: cx.now,
+            };
+            self.announce_due(cx, subject, policy_no, due, cycle);
+        }
+        let outcome = done.outcome;
+        self.record_measurement(cx, subject, policy_no, metric, outcome, Some(cx.now), cycle);
+        if done.late_breach {
+            self.escalate_subject(cx, subject, policy_no);
+        }
     }
 
     pub(crate) fn complete_ticket_clock(&mut self, cx: &mut Ctx<'_>, no: u64, metric: SlaMetric) {
@@ -482,10 +495,12 @@ impl TenantState {
 
     /// Writes one cycle's measurement: at breach time (`completed_at` empty) and when the
     /// cycle ends.
+    #[allow(clippy::too_many_arguments)]
     fn record_measurement(
         &mut self,
         cx: &mut Ctx<'_>,
         subject: Subject,
+        policy_no: u32,
         metric: SlaMetric,
         outcome: SlaOutcome,
         completed_at: Option<Timestamp>,
@@ -495,10 +510,9 @@ impl TenantState {
         let Some(state) = self.sla_state(subject) else {
             return;
         };
-        let Some(policy_no) = state.policy else {
+        let Some(policy) = self.sla_policies.get(policy_no as usize) else {
             return;
         };
-        let policy = &self.sla_policies[policy_no as usize];
         let Some(target) = policy.targets.get(metric).map(Target::from) else {
             return;
         };

@@ -45,6 +45,7 @@ impl TenantState {
         };
         if let Some(&existing) = self.survey_by_target.get(&request.target)
             && self.surveys[&existing].answered_at.is_none()
+            && cx.now < self.surveys[&existing].expires_at
         {
             return Ok(existing);
         }
@@ -162,6 +163,13 @@ impl TenantState {
             }
             (None, Some(ticket_id)) => {
                 self.ticket_worker(actor, ticket_id)?;
+                if self.tickets[&ticket_id.0].deleted_at.is_some() {
+                    return Err(CommandError::IllegalTransition {
+                        kind: ObjectKind::Ticket,
+                        state: "deleted",
+                        action: "request_csat",
+                    });
+                }
                 self.ticket_survey_request(ticket_id.0)
             }
             _ => {

@@ -194,6 +194,8 @@ impl TenantState {
             return Err(CommandError::not_found(ObjectKind::Department, department));
         }
         self.flush_ticket_sla(cx, ticket_id.0);
+        // Time so far is counted under the hours that applied while it passed.
+        self.close_segments(cx, super::sla::Subject::Ticket(ticket_id.0));
         let ticket = self.tickets.get_mut(&ticket_id.0).expect("checked");
         let mut changes = Vec::new();
         if let Some(subject) = update.subject
@@ -323,6 +325,7 @@ impl TenantState {
             return Ok(Reply::Ok);
         }
         self.flush_ticket_sla(cx, ticket_id.0);
+        self.close_segments(cx, super::sla::Subject::Ticket(ticket_id.0));
         let ticket = self.tickets.get_mut(&ticket_id.0).expect("checked");
         let tag_change = change("tags", json!(ticket.tags), json!(updated));
         ticket.tags = updated;

@@ -33,6 +33,7 @@ impl TenantState {
     pub(crate) fn list_tickets(
         &self,
         now: Timestamp,
+        limits: &crate::limits::Limits,
         actor: &Actor,
         filter: &TicketFilter,
     ) -> Result<Reply, CommandError> {
@@ -48,6 +49,9 @@ impl TenantState {
                 reason: "only supervisors see deleted tickets",
             });
         }
+        limits.check_count("filter.statuses", filter.statuses.len())?;
+        limits.check_count("filter.priorities", filter.priorities.len())?;
+        limits.check_short("filter.tag", filter.tag.as_deref())?;
         let limit = filter.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE) as usize;
         let start = filter.after.map_or(0, |after| after.0.saturating_add(1));
         let tag = filter.tag.as_deref().map(str::trim);

@@ -590,9 +590,13 @@ impl TenantState {
 
     // ---- chats ----
 
-    /// A new chat: its first-response clock starts now (chats have no pause).
+    /// A new chat: its first-response clock starts now (chats have no pause). Chats no
+    /// policy covers carry no clocks at all, which keeps the common case small.
     pub(crate) fn start_session_sla(&mut self, cx: &mut Ctx<'_>, no: u64) {
         let policy = self.select_sla_policy(&self.session_facts(no));
+        if policy.is_none() {
+            return;
+        }
         let mut state = SlaState {
             policy,
             ..SlaState::default()

@@ -11,9 +11,12 @@
 //!
 //! Set `SLA_SIM_SEED` to replay one seed.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
+use support::Rng;
 use switchboard_core::calendar::{BusinessHours, Calendar};
 use switchboard_core::{
     Actor, Command, Engine, EngineConfig, Event, Output, Record, Reply, Role, Timestamp,
@@ -22,25 +25,6 @@ use switchboard_core::{
 const STEPS: usize = 12_000;
 const MIN: i64 = 60_000;
 const TENANT: &str = "help";
-
-/// splitmix64, so the workload depends on the seed only.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 fn office_hours() -> Value {
     let day = json!([{ "start": "09:00", "end": "17:00" }]);

@@ -40,37 +40,21 @@ impl TenantState {
         agent: Option<u32>,
     ) -> String {
         let agent = agent.map(|a| self.agent(a));
-        let mut out = String::with_capacity(body.len());
-        let mut rest = body;
-        while let Some(start) = rest.find("{{") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let Some(end) = after.find("}}") else {
-                out.push_str(&rest[start..]);
-                rest = "";
-                break;
+        super::variables::fill(body, |name| {
+            let value: Option<&str> = match name {
+                "visitor.name" => session.profile.name.as_deref(),
+                "visitor.email" => session.profile.email.as_deref(),
+                "visitor.account" => session.profile.account.as_deref(),
+                "visitor.country" => session.profile.country.as_deref(),
+                "agent.name" => agent.map(|a| &*a.name),
+                "agent.email" => agent.and_then(|a| a.profile.email.as_deref()),
+                "issue_type" | "session.issue_type" => session.issue_type.as_deref(),
+                "tenant.name" => Some(self.settings.name.as_str()),
+                "session.id" => return Some(SessionId(session.no).to_string().into()),
+                _ => return None,
             };
-            let name = after[..end].trim();
-            let value: Option<Option<&str>> = match name {
-                "visitor.name" => Some(session.profile.name.as_deref()),
-                "visitor.email" => Some(session.profile.email.as_deref()),
-                "visitor.account" => Some(session.profile.account.as_deref()),
-                "visitor.country" => Some(session.profile.country.as_deref()),
-                "agent.name" => Some(agent.map(|a| &*a.name)),
-                "agent.email" => Some(agent.and_then(|a| a.profile.email.as_deref())),
-                "issue_type" | "session.issue_type" => Some(session.issue_type.as_deref()),
-                "tenant.name" => Some(Some(self.settings.name.as_str())),
-                _ => None,
-            };
-            match value {
-                Some(value) => out.push_str(value.unwrap_or("")),
-                None if name == "session.id" => out.push_str(&SessionId(session.no).to_string()),
-                None => out.push_str(&rest[start..start + 2 + end + 2]),
-            }
-            rest = &after[end + 2..];
-        }
-        out.push_str(rest);
-        out
+            Some(value.unwrap_or("").into())
+        })
     }
 
     pub(crate) fn send_canned(

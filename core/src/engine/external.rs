@@ -8,7 +8,7 @@ use crate::auth::{Actor, Role};
 use crate::error::{CommandError, ObjectKind};
 use crate::ids::{AgentId, EffectId, SessionId};
 use crate::protocol::model::Strategy;
-use crate::protocol::output::{Effect, Output};
+use crate::protocol::output::Effect;
 use crate::protocol::reply::Reply;
 use crate::timer::TimerKey;
 
@@ -31,23 +31,18 @@ impl TenantState {
         }
         let deadline = cx.now.plus_ms(queue.config.external_timeout_ms);
         let queue_id = queue.config.id.clone();
-        self.counters.effect += 1;
-        let effect = self.counters.effect;
+        let request = Effect::RouteRequest {
+            session_id: SessionId(session_no),
+            queue_id,
+            candidates,
+            deadline,
+        };
+        let effect = self.emit_effect(cx, request);
         self.route_requests.insert(effect, session_no);
         self.sessions
             .get_mut(&session_no)
             .expect("live session")
             .route_request = Some(effect);
-        cx.out.push_back(Output::Effect {
-            tenant_id: self.id.clone(),
-            effect_id: EffectId(effect),
-            effect: Effect::RouteRequest {
-                session_id: SessionId(session_no),
-                queue_id,
-                candidates,
-                deadline,
-            },
-        });
         cx.timers.set(
             TimerKey::External {
                 tenant: self.no,

@@ -42,6 +42,7 @@ mod ticket_queries;
 mod tickets;
 mod transfer;
 mod typing;
+mod variables;
 mod views;
 mod waiting;
 
@@ -59,7 +60,7 @@ use crate::ids::TenantId;
 use crate::limits::Limits;
 use crate::protocol::command::Command;
 use crate::protocol::event::Event;
-use crate::protocol::output::{Output, Recipient, Record};
+use crate::protocol::output::{Effect, Output, Recipient, Record};
 use crate::protocol::reply::Reply;
 use crate::time::Timestamp;
 use crate::timer::{TimerKey, Timers};
@@ -702,6 +703,18 @@ impl TenantState {
             to,
             event,
         });
+    }
+
+    /// Queues an effect for the host under the tenant's next effect number, and returns
+    /// that number (answers such as `route_decision` name it).
+    pub(crate) fn emit_effect(&mut self, cx: &mut Ctx<'_>, effect: Effect) -> u64 {
+        self.counters.effect += 1;
+        cx.out.push_back(Output::Effect {
+            tenant_id: self.id.clone(),
+            effect_id: crate::ids::EffectId(self.counters.effect),
+            effect,
+        });
+        self.counters.effect
     }
 
     pub(crate) fn persist(&self, cx: &mut Ctx<'_>, record: Record) {

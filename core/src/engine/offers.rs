@@ -7,7 +7,7 @@ use super::state::{Offer, TenantState};
 use crate::ids::SessionId;
 use crate::protocol::event::{Event, WithdrawReason};
 use crate::protocol::model::{OfferView, SessionStatus, Strategy};
-use crate::protocol::output::{Effect, Output, PushKind};
+use crate::protocol::output::{Effect, PushKind};
 use crate::timer::TimerKey;
 
 impl TenantState {
@@ -90,18 +90,14 @@ impl TenantState {
         title: &str,
         body: &str,
     ) {
-        self.counters.effect += 1;
-        cx.out.push_back(Output::Effect {
-            tenant_id: self.id.clone(),
-            effect_id: crate::ids::EffectId(self.counters.effect),
-            effect: Effect::PushNotification {
-                agent_id: self.agent(agent).profile.id.clone(),
-                kind,
-                session_id: SessionId(session_no),
-                title: title.to_owned(),
-                body: body.to_owned(),
-            },
-        });
+        let effect = Effect::PushNotification {
+            agent_id: self.agent(agent).profile.id.clone(),
+            kind,
+            session_id: SessionId(session_no),
+            title: title.to_owned(),
+            body: body.to_owned(),
+        };
+        self.emit_effect(cx, effect);
     }
 
     /// Removes one agent from a session's outstanding offer. When nobody is left the session

@@ -8,11 +8,11 @@ use super::state::TenantState;
 use super::tickets::{NewTicket, Ticket};
 use crate::auth::{Actor, Role};
 use crate::error::{CommandError, ObjectKind};
-use crate::ids::{DepartmentId, EffectId, SessionId, TicketId};
+use crate::ids::{DepartmentId, SessionId, TicketId};
 use crate::limits::Limits;
 use crate::protocol::event::Event;
 use crate::protocol::helpdesk::{Channel, Requester, TicketPriority, TicketStatus};
-use crate::protocol::output::{Effect, Output};
+use crate::protocol::output::Effect;
 use crate::protocol::reply::Reply;
 
 /// Tickets listed to an agent coming online.
@@ -39,15 +39,6 @@ fn subject_from(message: &str) -> String {
 }
 
 impl TenantState {
-    fn effect(&mut self, cx: &mut Ctx<'_>, effect: Effect) {
-        self.counters.effect += 1;
-        cx.out.push_back(Output::Effect {
-            tenant_id: self.id.clone(),
-            effect_id: EffectId(self.counters.effect),
-            effect,
-        });
-    }
-
     pub(crate) fn submit_offline_message(
         &mut self,
         cx: &mut Ctx<'_>,
@@ -111,7 +102,7 @@ impl TenantState {
         let number = ticket.number.to_string();
         if let Some(to) = email {
             let subject = ticket.subject.to_string();
-            self.effect(
+            self.emit_effect(
                 cx,
                 Effect::EmailTicketConfirmation {
                     ticket_id: TicketId(no),
@@ -214,7 +205,7 @@ impl TenantState {
             .or_else(|| self.sessions[&session_id.0].profile.email.clone())
             .filter(|e| e.contains('@'))
             .ok_or_else(|| CommandError::invalid("email", "an e-mail address is needed"))?;
-        self.effect(cx, Effect::EmailTranscript { session_id, to });
+        self.emit_effect(cx, Effect::EmailTranscript { session_id, to });
         Ok(Reply::Ok)
     }
 

@@ -408,8 +408,7 @@ impl TenantState {
         if let Some(team) = &escalation.reassign_team_id
             && self.departments.contains_key(team)
         {
-            let assignee = None;
-            changes.extend(self.reassign_ticket(no, assignee, Some(team.clone())));
+            changes.extend(self.reassign_ticket(no, None, Some(team.clone())));
         }
         if changes.is_empty() {
             return;
@@ -609,7 +608,7 @@ impl TenantState {
     /// An agent's public message in a chat meets first and next response.
     pub(crate) fn session_agent_replied(&mut self, cx: &mut Ctx<'_>, no: u64) {
         let subject = Subject::Session(no);
-        self.flush_sla(cx, subject);
+        // `complete_clock` fires whatever fell due first.
         self.complete_clock(cx, subject, SlaMetric::FirstResponse);
         self.complete_clock(cx, subject, SlaMetric::NextResponse);
         self.rearm_sla(cx, subject);

@@ -27,8 +27,9 @@ struct SurveyRequest {
 }
 
 impl TenantState {
-    /// Sends a survey unless one for the same target is outstanding (then that one's id).
-    /// `None` when surveys are off, nobody can be asked, or too many are outstanding.
+    /// Sends a survey unless an unexpired, unanswered one for the same target is
+    /// outstanding (then that one's number). Refused when surveys are off, nobody can be
+    /// asked, or too many are outstanding.
     fn send_survey(
         &mut self,
         cx: &mut Ctx<'_>,
@@ -127,6 +128,7 @@ impl TenantState {
     pub(crate) fn survey_session(&mut self, cx: &mut Ctx<'_>, session_no: u64) {
         if self.settings.features.csat {
             let request = self.session_survey_request(session_no);
+            // A full survey table skips the survey; it never refuses the resolve.
             let _ = self.send_survey(cx, request);
         }
     }
@@ -136,6 +138,7 @@ impl TenantState {
     pub(crate) fn survey_ticket(&mut self, cx: &mut Ctx<'_>, no: u64) {
         if self.settings.features.csat && self.tickets[&no].requester.visitor_id.is_some() {
             let request = self.ticket_survey_request(no);
+            // As for chats: no survey rather than a refused resolve.
             let _ = self.send_survey(cx, request);
         }
     }
@@ -252,29 +255,11 @@ impl TenantState {
             return Err(CommandError::invalid("rating", "must be 1 to 5"));
         }
         cx.limits.check_long("comment", comment.as_deref())?;
-        if let Some(survey_id) = survey_id
-            && self
-                .surveys
-                .get(&survey_id.0)
-                .is_some_and(|s| s.answered_at.is_some())
-            && self.surveys[&survey_id.0]
-                .visitor_id
-                .as_ref()
-                .is_some_and(|v| *v.0 == *actor.id)
-        {
-            return Err(answered());
-        }
-        if let Some(session_id) = session_id
-            && survey_id.is_none()
-            && let Some(&no) = self
-                .survey_by_target
-                .get(&SurveyTarget::Session { session_id })
-            && self.surveys[&no].answered_at.is_some()
-            && self.party(actor, session_id).ok() == Some(Party::Visitor)
-        {
-            return Err(answered());
-        }
         let no = self.survey_to_answer(cx, actor, survey_id, session_id)?;
+        // A survey made just now is unanswered, so refusing here changes nothing.
+        if self.surveys[&no].answered_at.is_some() {
+            return Err(answered());
+        }
         let survey = self.surveys.get_mut(&no).expect("found");
         survey.rating = Some(rating);
         survey.comment = comment.clone();

@@ -86,20 +86,19 @@ impl TenantState {
         self.flush_ticket_sla(cx, ticket_id.0);
         let moved = self.move_ticket(cx, ticket_id.0, status);
         self.ticket_changed(cx, actor, ticket_id.0, "set_status", vec![moved]);
-        self.after_status_change(cx, actor, ticket_id.0);
+        self.after_status_change(cx, ticket_id.0);
         Ok(Reply::Ok)
     }
 
     /// What follows a status change once it is recorded: the requester hears of it, a
     /// resolved ticket gets its survey, a closed one leaves memory.
-    pub(crate) fn after_status_change(&mut self, cx: &mut Ctx<'_>, actor: &Actor, no: u64) {
+    pub(crate) fn after_status_change(&mut self, cx: &mut Ctx<'_>, no: u64) {
         self.notify_requester(cx, no);
         match self.tickets[&no].status {
             TicketStatus::Resolved => self.survey_ticket(cx, no),
             TicketStatus::Closed => self.forget_ticket(cx, no),
             _ => {}
         }
-        let _ = actor;
     }
 
     /// Moves a ticket to `to` (already checked) and runs the clocks accordingly.
@@ -167,7 +166,7 @@ impl TenantState {
         let system = Actor::new(&self.id, "system", Role::System);
         let moved = self.move_ticket(cx, no, TicketStatus::Closed);
         self.ticket_changed(cx, &system, no, "auto_close", vec![moved]);
-        self.after_status_change(cx, &system, no);
+        self.after_status_change(cx, no);
     }
 
     pub(crate) fn update_ticket_command(

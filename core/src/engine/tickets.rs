@@ -114,31 +114,9 @@ pub(crate) fn illegal_ticket(ticket: &Ticket, action: &'static str) -> CommandEr
     }
 }
 
-/// Fills `{{name}}` variables; unknown variables are left as written so a missing value
-/// is visible rather than silently blank.
+/// Fills a template's `{{name}}` variables from the values given at creation.
 pub(crate) fn fill_template(text: &str, values: &TemplateValues) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find("}}") {
-            Some(end) => {
-                let name = after[..end].trim();
-                match values.get(name) {
-                    Some(value) => out.push_str(value),
-                    None => out.push_str(&rest[start..start + 2 + end + 2]),
-                }
-                rest = &after[end + 2..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    super::variables::fill(text, |name| values.get(name).map(|v| v.as_str().into()))
 }
 
 pub(crate) fn validate_tags(limits: &Limits, tags: &[String]) -> Result<(), CommandError> {
@@ -667,22 +645,5 @@ pub(crate) fn requester_view(ticket: &Ticket) -> RequesterTicketView {
         status: ticket.status,
         created_at: ticket.created_at,
         updated_at: ticket.updated_at,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn template_variables_are_filled_and_unknown_ones_stay_visible() {
-        let mut values = TemplateValues::new();
-        values.insert("issue_type".into(), "Login".into());
-        assert_eq!(
-            fill_template("Technical issue: {{issue_type}} ({{ missing }})", &values),
-            "Technical issue: Login ({{ missing }})"
-        );
-        assert_eq!(fill_template("open {{ end", &values), "open {{ end");
-        assert_eq!(fill_template("{{issue_type}}", &values), "Login");
     }
 }

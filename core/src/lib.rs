@@ -37,7 +37,7 @@ mod timer;
 pub mod transcript;
 
 pub use auth::{Actor, Role};
-pub use engine::{Engine, EngineConfig};
+pub use engine::{Engine, EngineConfig, SNAPSHOT_FORMAT, SnapshotError};
 pub use error::CommandError;
 pub use protocol::PROTOCOL_VERSION;
 pub use protocol::command::Command;

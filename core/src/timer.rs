@@ -7,11 +7,12 @@
 use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::time::Timestamp;
 
 /// What a deadline belongs to. Tenants, agents, queues and sessions are by engine number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub(crate) enum TimerKey {
     /// An outstanding offer (single or broadcast) expires.
     Offer { tenant: u32, session: u64 },
@@ -106,6 +107,23 @@ impl Timers {
     /// Number of armed deadlines.
     pub(crate) fn len(&self) -> usize {
         self.by_key.len()
+    }
+}
+
+/// Written as the list of `[deadline, key]` in deadline order; the index by key is rebuilt.
+impl Serialize for Timers {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.by_deadline.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut timers = Timers::default();
+        for (at, key) in Vec::<(Timestamp, TimerKey)>::deserialize(deserializer)? {
+            timers.set(key, at);
+        }
+        Ok(timers)
     }
 }
 

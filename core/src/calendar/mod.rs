@@ -20,6 +20,7 @@ mod walk;
 mod tests;
 
 use jiff::tz::TimeZone;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use hours::{BusinessHours, DayHours, Holiday, Interval, SpecialDay, Weekday};
 
@@ -58,10 +59,18 @@ const HORIZON: i64 = HORIZON_MS as i64;
 /// open as soon as the wall clock shows a time inside the interval.
 ///
 /// Instants before 0001-01-01 or from 9999-01-01 (UTC) on are never open.
+///
+/// # Serialization
+///
+/// A calendar serializes as the [`BusinessHours`] it was compiled from, and deserializing
+/// compiles them again (the zone comes from the bundled database by name), so an invalid
+/// document, such as one naming an unknown time zone, is refused with the compile error.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calendar {
     zone: TimeZone,
     rules: Rules,
+    /// What the calendar was compiled from: its serialized form.
+    hours: BusinessHours,
 }
 
 impl Calendar {
@@ -80,7 +89,17 @@ impl Calendar {
             )
         })?;
         let rules = Rules::parse(hours)?;
-        Ok(Calendar { zone, rules })
+        Ok(Calendar {
+            zone,
+            rules,
+            hours: hours.clone(),
+        })
+    }
+
+    /// The business hours this calendar was compiled from.
+    #[must_use]
+    pub fn hours(&self) -> &BusinessHours {
+        &self.hours
     }
 
     /// Whether the instant falls inside an opening interval. Closing instants are closed:
@@ -164,5 +183,18 @@ impl Calendar {
             }
         }
         u64::try_from(total).unwrap_or(0)
+    }
+}
+
+impl Serialize for Calendar {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.hours.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Calendar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let hours = BusinessHours::deserialize(deserializer)?;
+        Calendar::compile(&hours).map_err(serde::de::Error::custom)
     }
 }

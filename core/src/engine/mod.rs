@@ -33,6 +33,7 @@ mod routing;
 mod select;
 mod sla;
 mod sla_clock;
+mod snapshot;
 mod start;
 mod state;
 mod surveys;
@@ -64,6 +65,7 @@ use crate::protocol::output::{Effect, Output, Recipient, Record};
 use crate::protocol::reply::Reply;
 use crate::time::Timestamp;
 use crate::timer::{TimerKey, Timers};
+pub use snapshot::{SNAPSHOT_FORMAT, SnapshotError};
 use state::{Counters, TenantState};
 
 /// Construction parameters.

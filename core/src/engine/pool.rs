@@ -4,8 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 /// Where an agent sits in the pools: everything the orderings need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub(crate) struct PoolKey {
     pub load: u32,
     pub last_assigned: u64,
@@ -16,7 +18,7 @@ pub(crate) struct PoolKey {
 }
 
 /// A Fenwick tree of weights by agent number: O(log n) update and weighted pick.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Fenwick {
     tree: Vec<u64>,
 }
@@ -85,7 +87,7 @@ impl Fenwick {
 }
 
 /// The free agents of one queue (online, connected, with a free slot).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct AgentPool {
     /// Least active first, then least recently assigned, then agent number.
     pub by_load: BTreeSet<(u32, u64, u32)>,

@@ -5,6 +5,8 @@
 //! on where it stopped. Warnings and breaches are flags per cycle: each fires at most once
 //! per cycle however often due times are recomputed.
 
+use serde::{Deserialize, Serialize};
+
 use crate::calendar::Calendar;
 use crate::protocol::helpdesk::{
     SlaClockState, SlaClockView, SlaMetric, SlaOutcome, SlaTarget, SlaTargets,
@@ -54,7 +56,7 @@ pub(crate) fn advance(
 }
 
 /// One metric's clock.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Clock {
     pub state: SlaClockState,
     pub cycle_started: Option<Timestamp>,
@@ -309,7 +311,7 @@ pub(crate) struct Completion {
 }
 
 /// The four clocks of one ticket or chat.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Clocks(pub [Clock; 4]);
 
 impl Clocks {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rand_pcg::Pcg64Mcg;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use super::pool::AgentPool;
 use crate::calendar::Calendar;
@@ -21,7 +22,7 @@ use crate::protocol::model::{
 use crate::time::Timestamp;
 
 /// Per-tenant counters behind every numbered id.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Counters {
     pub session: u64,
     pub message: u64,
@@ -39,7 +40,7 @@ pub(crate) struct Counters {
 }
 
 /// A staff member with presence and load.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Agent {
     pub profile: AgentProfile,
     pub name: Arc<str>,
@@ -120,7 +121,7 @@ impl Agent {
 }
 
 /// An outstanding offer of a session.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Offer {
     pub agents: Vec<u32>,
     pub expires_at: Timestamp,
@@ -128,7 +129,7 @@ pub(crate) struct Offer {
 }
 
 /// An outstanding transfer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Transfer {
     pub id: u64,
     pub from: u32,
@@ -140,7 +141,7 @@ pub(crate) struct Transfer {
 }
 
 /// A remembered client message id: its hash and the message it produced.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SeenClientId {
     pub hash: u64,
     pub message: u64,
@@ -148,7 +149,7 @@ pub(crate) struct SeenClientId {
 }
 
 /// A live session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Session {
     pub no: u64,
     pub visitor_id: VisitorId,
@@ -214,12 +215,14 @@ pub(crate) struct Session {
 }
 
 /// A queue with its waiting line and its pool of agents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Queue {
     pub config: QueueConfig,
     /// Waiting (not offered) sessions by (255 - priority, arrival).
+    #[serde(with = "super::snapshot::pairs")]
     pub waiting: BTreeMap<(u8, u64), u64>,
     /// Waiting sessions per priority, for the position of a new arrival.
+    #[serde(with = "super::snapshot::per_priority")]
     pub waiting_per_priority: Box<[u32; 256]>,
     /// Sessions of this queue currently offered.
     pub offered: u32,
@@ -287,7 +290,7 @@ impl Queue {
 }
 
 /// An internal conversation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Conversation {
     pub no: u64,
     pub kind: ConversationKind,
@@ -302,8 +305,9 @@ pub(crate) struct Conversation {
 
 /// The agent who last served each visitor, for routing returning visitors back to them.
 /// Bounded: past the tenant's limit the visitors served longest ago are forgotten.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ReturningVisitors {
+    #[serde(with = "super::snapshot::sorted_pairs")]
     by_visitor: FxHashMap<VisitorId, (u32, u64)>,
     by_age: BTreeMap<u64, VisitorId>,
     stamp: u64,
@@ -337,8 +341,9 @@ impl ReturningVisitors {
 
 /// Distinct skill sets of a tenant's agents, numbered. Skill-based routing scores each
 /// profile once instead of each agent.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SkillProfiles {
+    #[serde(with = "super::snapshot::pairs")]
     numbers: BTreeMap<BTreeMap<String, u8>, u32>,
     skills: Vec<BTreeMap<String, u8>>,
 }
@@ -364,7 +369,7 @@ impl SkillProfiles {
 pub(crate) type Canned = CannedResponseView;
 
 /// Everything live in one tenant.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TenantState {
     pub no: u32,
     pub id: TenantId,
@@ -380,6 +385,7 @@ pub(crate) struct TenantState {
     /// Surveys sent and not yet expired, by number.
     pub surveys: BTreeMap<u64, super::surveys::Survey>,
     /// The survey of each chat or ticket.
+    #[serde(with = "super::snapshot::sorted_pairs")]
     pub survey_by_target: FxHashMap<SurveyTarget, u64>,
     /// Surveys not yet answered (they count against `max_open_surveys`).
     pub unanswered_surveys: u32,
@@ -387,17 +393,22 @@ pub(crate) struct TenantState {
     /// could not be served. Bounded: the oldest are forgotten first.
     pub ended_sessions: BTreeMap<u64, VisitorId>,
     pub counters: Counters,
+    #[serde(with = "super::snapshot::rng")]
     pub rng: Pcg64Mcg,
     pub departments: BTreeMap<DepartmentId, Department>,
     pub queues: Vec<Option<Queue>>,
     pub queue_index: BTreeMap<QueueId, u32>,
     pub agents: Vec<Option<Agent>>,
+    #[serde(with = "super::snapshot::sorted_pairs")]
     pub agent_index: FxHashMap<AgentId, u32>,
     pub agent_count: u32,
+    #[serde(with = "super::snapshot::sorted_pairs")]
     pub sessions: FxHashMap<u64, Session>,
     pub rules: Vec<RoutingRule>,
     pub canned: BTreeMap<u64, Canned>,
+    #[serde(with = "super::snapshot::sorted_pairs")]
     pub conversations: FxHashMap<u64, Conversation>,
+    #[serde(with = "super::snapshot::pairs")]
     pub direct_conversations: BTreeMap<(AgentId, AgentId), u64>,
     pub last_agent_of_visitor: ReturningVisitors,
     pub skill_profiles: SkillProfiles,

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -24,14 +25,14 @@ use crate::time::Timestamp;
 
 /// The SLA of a ticket or chat: the policy that applies (by position in the tenant's
 /// list) and the clocks, which run whether or not a policy sets targets for them.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SlaState {
     pub policy: Option<u32>,
     pub clocks: Clocks,
 }
 
 /// A live ticket.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Ticket {
     pub no: u64,
     pub number: Arc<str>,

@@ -579,7 +579,7 @@ pub struct SlaMeasurement {
 // ---- surveys ----
 
 /// What a survey asks about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SurveyTarget {
     /// A chat.

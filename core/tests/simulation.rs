@@ -7,7 +7,10 @@
 //! - within a queue, equal-priority visitors are served in arrival order;
 //! - under the automatic strategies nobody waits while an eligible agent has a free slot;
 //! - a refused command changes nothing;
-//! - replaying the recorded inputs gives identical outputs.
+//! - replaying the recorded inputs gives identical outputs;
+//! - a snapshot restores an equal engine: at checkpoints (one of them with a step's outputs
+//!   not yet drained) the run carries on with the restored engine, and the replay above, in
+//!   an engine that never stopped, must still match it output for output.
 //!
 //! The test keeps its own model of the world, built only from what the engine told it
 //! (replies and outputs), and judges eligibility from that model, not from engine internals.
@@ -92,6 +95,9 @@ struct Sim {
     transcript: Vec<String>,
     note_counter: u64,
     step: usize,
+    /// Restore from a snapshot after the next command, before its outputs are drained.
+    restore_before_drain: bool,
+    restores: usize,
 }
 
 fn cmd(value: Value) -> Command {
@@ -176,6 +182,8 @@ impl Sim {
             transcript: Vec::new(),
             note_counter: 0,
             step: 0,
+            restore_before_drain: false,
+            restores: 0,
         };
         for (index, name) in ["t1", "t2", "t3"].into_iter().enumerate() {
             sim.setup_tenant(index, name);
@@ -368,8 +376,25 @@ impl Sim {
             serde_json::to_string(&result.as_ref().map_err(|e| e.code()))
                 .expect("replies serialize"),
         );
+        if self.restore_before_drain && self.engine.pending_outputs() > 0 {
+            self.restore_before_drain = false;
+            self.restore_from_snapshot();
+        }
         self.observe();
         result
+    }
+
+    /// Carries on with an engine restored from a snapshot of this one; it must be equal.
+    fn restore_from_snapshot(&mut self) {
+        let text = self.engine.snapshot().expect("a snapshot");
+        let restored = Engine::restore(&text).expect("the snapshot restores");
+        assert!(
+            restored == self.engine,
+            "step {}: the restored engine differs",
+            self.step
+        );
+        self.engine = restored;
+        self.restores += 1;
     }
 
     fn advance(&mut self, ms: i64) {
@@ -1200,6 +1225,11 @@ impl Sim {
             self.step += 1;
             if self.random_step() {
                 commands += 1;
+                if commands % 20_000 == 0 {
+                    self.restore_from_snapshot();
+                } else if commands % 20_000 == 10_000 {
+                    self.restore_before_drain = true;
+                }
             }
             self.check_invariants();
         }
@@ -1281,6 +1311,7 @@ fn a_seeded_workload_keeps_every_invariant_and_replays_identically() {
             assert!(transfers > 10, "too few transfers: {transfers}");
             assert!(timeouts > 10, "too few offer timeouts: {timeouts}");
             assert!(missed > 0, "no session ever ran past its maximum wait");
+            assert!(sim.restores >= 8, "too few restores: {}", sim.restores);
         }
         Err(panic) => {
             eprintln!("simulation failed with SIM_SEED={seed}");

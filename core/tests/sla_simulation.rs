@@ -7,7 +7,10 @@
 //! - paused time never counts: a resolution's measured time (wall and business) equals the
 //!   time the test itself saw the ticket open or in progress;
 //! - no running clock is past its due time without having breached;
-//! - an engine rebuilt by replaying the inputs (a restart) continues identically.
+//! - an engine rebuilt by replaying the inputs (a restart) continues identically;
+//! - so does one restored from a snapshot (at checkpoints, one of them with a step's outputs
+//!   not yet drained): it equals the original, and the run carries on with it, every check
+//!   above included, and the replay-based restart must still find an equal engine.
 //!
 //! Set `SLA_SIM_SEED` to replay one seed.
 
@@ -67,6 +70,9 @@ struct Sim {
     statuses_before: BTreeMap<String, String>,
     resolutions_checked: usize,
     fired: usize,
+    /// Restore from a snapshot after the next command, before its outputs are drained.
+    restore_before_drain: bool,
+    restores: usize,
 }
 
 fn command(value: Value) -> Command {
@@ -102,6 +108,8 @@ impl Sim {
             statuses_before: BTreeMap::new(),
             resolutions_checked: 0,
             fired: 0,
+            restore_before_drain: false,
+            restores: 0,
         };
         sim.setup();
         sim
@@ -204,8 +212,24 @@ impl Sim {
             Box::new(command.clone()),
         ));
         let result = self.engine.handle(Timestamp(self.now), actor, command);
+        if self.restore_before_drain && self.engine.pending_outputs() > 0 {
+            self.restore_before_drain = false;
+            self.restore_from_snapshot();
+        }
         self.observe();
         result.ok()
+    }
+
+    /// Carries on with an engine restored from a snapshot of this one; it must be equal.
+    fn restore_from_snapshot(&mut self) {
+        let text = self.engine.snapshot().expect("a snapshot");
+        let restored = Engine::restore(&text).expect("the snapshot restores");
+        assert!(
+            restored == self.engine,
+            "the engine restored from a snapshot differs"
+        );
+        self.engine = restored;
+        self.restores += 1;
     }
 
     fn advance(&mut self, ms: i64) {
@@ -538,7 +562,13 @@ fn run_seed(seed: u64) {
         if step == STEPS / 2 {
             sim.restart();
         }
+        if step % 3_000 == 1_000 {
+            sim.restore_from_snapshot();
+        } else if step % 3_000 == 2_000 {
+            sim.restore_before_drain = true;
+        }
     }
+    assert!(sim.restores >= 7, "too few restores: {}", sim.restores);
     sim.advance(0);
     sim.check_clocks();
     assert!(

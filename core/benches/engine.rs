@@ -1,4 +1,5 @@
-//! Engine benchmark: message throughput, routing decisions and memory per active session.
+//! Engine benchmark: message throughput, routing decisions, memory per active session, and
+//! snapshot and restore.
 //!
 //! A plain binary without a harness, timed with `std::time::Instant`:
 //!
@@ -7,7 +8,7 @@
 //! cargo bench -p switchboard-core --bench engine -- --smoke   # small sizes, a few seconds
 //! ```
 //!
-//! `--only messages|backlog|arrivals|memory` runs one section. Unknown arguments (such as
+//! `--only messages|backlog|arrivals|memory|snapshot` runs one section. Unknown arguments (such as
 //! the `--bench` that `cargo bench` adds) are ignored. The figures, what each one includes,
 //! and the targets are in `docs/performance.md`.
 //!
@@ -49,6 +50,7 @@ struct Mode {
     backlog_queued: &'static [u32],
     arrival_agents: &'static [u32],
     memory_sessions: u32,
+    snapshot_sessions: u32,
 }
 
 impl Mode {
@@ -64,6 +66,7 @@ impl Mode {
                 backlog_queued: &[1_000],
                 arrival_agents: &[100],
                 memory_sessions: 10_000,
+                snapshot_sessions: 1_000,
             }
         } else {
             Mode {
@@ -76,6 +79,7 @@ impl Mode {
                 backlog_queued: &[1_000, 10_000, 100_000],
                 arrival_agents: &[1_000, 10_000],
                 memory_sessions: 100_000,
+                snapshot_sessions: 10_000,
             }
         }
     }
@@ -1043,6 +1047,63 @@ fn bench_memory(mode: &Mode) {
     println!();
 }
 
+fn bench_snapshot(mode: &Mode) {
+    let n = mode.snapshot_sessions;
+    let mut world = World::new(&Spec {
+        agents: (n / 10).max(1),
+        max_chats: 10,
+        strategy: Strategy::LeastActive,
+        skills: Skills::None,
+        queue_when_no_agents: false,
+        inactivity_close: true,
+    });
+    let mut offers = VecDeque::with_capacity(16);
+    world.all_online(&mut offers);
+    for _ in 0..n {
+        let (_visitor, session) = world.start(&mut offers);
+        let (agent, offered) = offers.pop_front().expect("a free agent");
+        assert_eq!(offered, session);
+        world.accept(agent, session);
+    }
+    let engine = &world.engine;
+    let runs = if mode.smoke { 3 } else { 7 };
+    let mut write = Vec::with_capacity(runs);
+    let mut read = Vec::with_capacity(runs);
+    let mut size = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let text = engine.snapshot().expect("a snapshot");
+        write.push(started.elapsed().as_secs_f64() * 1e3);
+        let started = Instant::now();
+        let restored = Engine::restore(&text).expect("the snapshot restores");
+        read.push(started.elapsed().as_secs_f64() * 1e3);
+        assert!(restored == *engine, "the restored engine differs");
+        size = text.len();
+    }
+    println!("## 4. Snapshot and restore");
+    println!();
+    println!(
+        "{} agents online with {} active chats (one inactivity timer each), no message text.",
+        grouped(u64::from((n / 10).max(1))),
+        grouped(u64::from(n))
+    );
+    println!(
+        "`Engine::snapshot` (to a JSON string) and `Engine::restore` (from it), median of {runs} runs."
+    );
+    println!();
+    println!("| sessions | snapshot size | bytes/session | snapshot | restore |");
+    println!("|---:|---:|---:|---:|---:|");
+    println!(
+        "| {} | {:.1} MiB | {:.0} | {:.1} ms | {:.1} ms |",
+        grouped(u64::from(n)),
+        size as f64 / 1_048_576.0,
+        size as f64 / f64::from(n),
+        quantile(&mut write, 0.5),
+        quantile(&mut read, 0.5),
+    );
+    println!();
+}
+
 // ---------------------------------------------------------------------------------------
 
 /// Cores online on the machine (Linux), and how many this process may run on.
@@ -1114,7 +1175,7 @@ fn main() {
     println!("  with their 10th-90th percentile; beside them the median over all batches and the");
     println!("  share of clean ones");
     println!();
-    // `--only <messages|backlog|arrivals|memory>` runs one section (for profiling).
+    // `--only <messages|backlog|arrivals|memory|snapshot>` runs one section (for profiling).
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -1133,6 +1194,9 @@ fn main() {
     }
     if wanted("memory") {
         bench_memory(&mode);
+    }
+    if wanted("snapshot") {
+        bench_snapshot(&mode);
     }
     println!("Total run time: {:.1} s", started.elapsed().as_secs_f64());
 }

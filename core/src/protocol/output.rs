@@ -13,7 +13,9 @@ use super::model::{
     MessageView, NoteView, SessionView, TransferView,
 };
 use crate::auth::Role;
-use crate::ids::{AgentId, CannedResponseId, EffectId, QueueId, SessionId, TenantId, TicketId};
+use crate::ids::{
+    AgentId, CannedResponseId, EffectId, QueueId, SessionId, TenantId, TicketId, VisitorId,
+};
 use crate::time::Timestamp;
 
 /// Who receives an event.
@@ -216,6 +218,14 @@ pub enum Record {
     CannedResponseDeleted {
         /// The response.
         canned_response_id: CannedResponseId,
+        /// When.
+        at: Timestamp,
+    },
+    /// Every trace of a visitor was erased from the engine (privacy erasure): the store
+    /// erases or anonymises what it holds about them too.
+    VisitorForgotten {
+        /// The visitor.
+        visitor_id: VisitorId,
         /// When.
         at: Timestamp,
     },

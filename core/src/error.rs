@@ -44,6 +44,8 @@ pub enum ObjectKind {
     SlaPolicy,
     /// A satisfaction survey.
     Survey,
+    /// A visitor.
+    Visitor,
 }
 
 impl std::fmt::Display for ObjectKind {
@@ -65,6 +67,7 @@ impl std::fmt::Display for ObjectKind {
             ObjectKind::Calendar => "calendar",
             ObjectKind::SlaPolicy => "SLA policy",
             ObjectKind::Survey => "survey",
+            ObjectKind::Visitor => "visitor",
         };
         f.write_str(name)
     }
@@ -116,6 +119,18 @@ pub enum CommandError {
         /// What was attempted.
         action: &'static str,
     },
+    /// The visitor still has chats that have not ended or tickets that are not closed, so
+    /// they cannot be forgotten yet. Its code is `illegal_transition`, like any command the
+    /// object's state does not allow.
+    #[error("the visitor has open chats or tickets; close them first")]
+    VisitorHasOpenItems {
+        /// The visitor.
+        visitor_id: String,
+        /// Their chats that have not ended (waiting, with a bot or an agent, resolved).
+        open_sessions: u32,
+        /// Their tickets that are not closed (soft-deleted ones included).
+        open_tickets: u32,
+    },
     /// The object already exists.
     #[error("{kind} {id} already exists")]
     AlreadyExists {
@@ -161,6 +176,9 @@ pub enum CommandError {
     },
 }
 
+/// The `state` in the details of [`CommandError::VisitorHasOpenItems`].
+const VISITOR_WITH_OPEN_ITEMS: &str = "with open chats or tickets";
+
 impl CommandError {
     /// The stable code bindings and HTTP layers key on.
     #[must_use]
@@ -170,7 +188,9 @@ impl CommandError {
             CommandError::Forbidden { .. } => "forbidden",
             CommandError::InvalidInput { .. } => "invalid_input",
             CommandError::TooLong { .. } => "too_long",
-            CommandError::IllegalTransition { .. } => "illegal_transition",
+            CommandError::IllegalTransition { .. } | CommandError::VisitorHasOpenItems { .. } => {
+                "illegal_transition"
+            }
             CommandError::AlreadyExists { .. } => "already_exists",
             CommandError::AgentAtCapacity { .. } => "agent_at_capacity",
             CommandError::NoAgentAvailable => "no_agent_available",
@@ -199,6 +219,18 @@ impl CommandError {
                 state,
                 action,
             } => json!({ "kind": kind, "state": state, "action": action }),
+            CommandError::VisitorHasOpenItems {
+                visitor_id,
+                open_sessions,
+                open_tickets,
+            } => json!({
+                "kind": ObjectKind::Visitor,
+                "id": visitor_id,
+                "state": VISITOR_WITH_OPEN_ITEMS,
+                "action": "forget",
+                "open_sessions": open_sessions,
+                "open_tickets": open_tickets,
+            }),
             CommandError::AlreadyExists { kind, id } => json!({ "kind": kind, "id": id }),
             CommandError::AgentAtCapacity { agent_id } => json!({ "agent_id": agent_id }),
             CommandError::NoAgentAvailable => json!({}),

@@ -141,6 +141,7 @@ fn object_kinds() -> Vec<ObjectKind> {
         ObjectKind::Calendar,
         ObjectKind::SlaPolicy,
         ObjectKind::Survey,
+        ObjectKind::Visitor,
     ]
 }
 
@@ -165,6 +166,11 @@ fn error_samples() -> Vec<CommandError> {
             kind: ObjectKind::Session,
             state: "s",
             action: "a",
+        },
+        CommandError::VisitorHasOpenItems {
+            visitor_id: "v".into(),
+            open_sessions: 1,
+            open_tickets: 2,
         },
         CommandError::AlreadyExists {
             kind: ObjectKind::Tenant,
@@ -237,6 +243,14 @@ fn error_from_wire(value: &Value) -> Result<CommandError, String> {
             len: number("len")? as usize,
             max: number("max")? as usize,
         },
+        // `forget_visitor` refused: the same code, with the visitor and their counts.
+        "illegal_transition" if details.get("open_sessions").is_some() => {
+            CommandError::VisitorHasOpenItems {
+                visitor_id: text("id")?.to_owned(),
+                open_sessions: number("open_sessions")? as u32,
+                open_tickets: number("open_tickets")? as u32,
+            }
+        }
         "illegal_transition" => CommandError::IllegalTransition {
             kind: kind()?,
             state: leak(text("state")?),

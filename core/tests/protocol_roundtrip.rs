@@ -1051,6 +1051,13 @@ fn command_strategies(s: &Space) -> Vec<(&'static str, BoxedStrategy<Command>)> 
                 .boxed(),
         ),
         (
+            "forget_visitor",
+            s.visitor
+                .clone()
+                .prop_map(|visitor_id| Command::ForgetVisitor { visitor_id })
+                .boxed(),
+        ),
+        (
             "set_agent_status",
             (agent_status(), opt(s.agent.clone()))
                 .prop_map(|(status, agent_id)| Command::SetAgentStatus { status, agent_id })
@@ -1922,6 +1929,10 @@ fn natural_actors(name: &str) -> Vec<Actor> {
         "assign_session" => vec![
             actor("sue", Role::Supervisor),
             actor("admin", Role::TenantAdmin),
+        ],
+        "forget_visitor" => vec![
+            actor("admin", Role::TenantAdmin),
+            actor("host", Role::System),
         ],
         "hand_off" => vec![actor("helpbot", Role::Bot)],
         "route_decision" => vec![actor("host", Role::System)],

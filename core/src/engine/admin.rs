@@ -15,6 +15,7 @@ use crate::protocol::event::UnassignReason;
 use crate::protocol::model::{
     AgentProfile, AgentStatus, Department, QueueConfig, RoutingRule, StaffRole, TenantSettings,
 };
+use crate::protocol::output::Record;
 use crate::protocol::reply::Reply;
 use crate::timer::TimerKey;
 
@@ -244,10 +245,18 @@ impl TenantState {
         self.close_all_sla_segments(cx);
         self.departments.remove(department_id);
         self.reselect_all_sla(cx);
+        let mut changed = Vec::new();
         for agent in self.agents.iter_mut().flatten() {
+            let before = agent.profile.departments.len();
             agent.profile.departments.retain(|d| d != department_id);
+            if agent.profile.departments.len() != before {
+                changed.push(agent.profile.clone());
+            }
         }
         self.audit(cx, actor, "remove_department", department_id.to_string());
+        for agent in changed {
+            self.persist(cx, Record::Agent { agent });
+        }
         Ok(Reply::Ok)
     }
 
@@ -403,6 +412,12 @@ impl TenantState {
             });
         }
         self.audit(cx, actor, "upsert_agent", profile.id.to_string());
+        self.persist(
+            cx,
+            Record::Agent {
+                agent: profile.clone(),
+            },
+        );
         let queues = self.queues_for(&profile);
         let no = match existing {
             Some(no) => {
@@ -475,6 +490,13 @@ impl TenantState {
             .agent_no(agent_id)
             .ok_or_else(|| CommandError::not_found(ObjectKind::Agent, agent_id))?;
         self.audit(cx, actor, "remove_agent", agent_id.to_string());
+        self.persist(
+            cx,
+            Record::AgentRemoved {
+                agent_id: agent_id.clone(),
+                at: cx.now,
+            },
+        );
         self.agent_mut(no).status = AgentStatus::Offline;
         self.reindex_agent(cx, no);
         self.withdraw_agent_offers(

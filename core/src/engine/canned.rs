@@ -8,6 +8,7 @@ use crate::auth::Actor;
 use crate::error::{CommandError, ObjectKind};
 use crate::ids::{CannedResponseId, SessionId};
 use crate::protocol::model::{CannedScope, MessageKind};
+use crate::protocol::output::Record;
 use crate::protocol::reply::Reply;
 
 use crate::ids::AgentId;
@@ -131,18 +132,22 @@ impl TenantState {
         }
         self.counters.canned += 1;
         let id = CannedResponseId(self.counters.canned);
-        self.canned.insert(
-            id.0,
-            CannedResponseView {
-                canned_response_id: id,
-                scope,
-                owner_id: (scope == CannedScope::Personal).then(|| AgentId(actor.id.clone())),
-                title,
-                shortcut,
-                body,
+        let canned = CannedResponseView {
+            canned_response_id: id,
+            scope,
+            owner_id: (scope == CannedScope::Personal).then(|| AgentId(actor.id.clone())),
+            title,
+            shortcut,
+            body,
+        };
+        self.canned.insert(id.0, canned.clone());
+        self.audit(cx, actor, "create_canned_response", id.to_string());
+        self.persist(
+            cx,
+            Record::CannedResponse {
+                canned_response: canned,
             },
         );
-        self.audit(cx, actor, "create_canned_response", id.to_string());
         Ok(Reply::CannedResponseCreated {
             canned_response_id: id,
         })
@@ -189,7 +194,14 @@ impl TenantState {
         canned.title = title;
         canned.shortcut = shortcut;
         canned.body = body;
+        let canned = canned.clone();
         self.audit(cx, actor, "update_canned_response", id.to_string());
+        self.persist(
+            cx,
+            Record::CannedResponse {
+                canned_response: canned,
+            },
+        );
         Ok(Reply::Ok)
     }
 
@@ -202,6 +214,13 @@ impl TenantState {
         self.owned_canned(actor, id)?;
         self.canned.remove(&id.0);
         self.audit(cx, actor, "delete_canned_response", id.to_string());
+        self.persist(
+            cx,
+            Record::CannedResponseDeleted {
+                canned_response_id: id,
+                at: cx.now,
+            },
+        );
         Ok(Reply::Ok)
     }
 }

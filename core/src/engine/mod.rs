@@ -28,6 +28,7 @@ mod offers;
 mod offline;
 mod pool;
 mod presence;
+mod privacy;
 mod queries;
 mod routing;
 mod select;
@@ -378,6 +379,7 @@ impl TenantState {
                 self.delete_canned(cx, actor, canned_response_id)
             }
             Command::ForceLogoutAll { reason } => self.force_logout_all(cx, actor, reason),
+            Command::ForgetVisitor { visitor_id } => self.forget_visitor(cx, actor, visitor_id),
             Command::SetAgentStatus { status, agent_id } => {
                 self.set_agent_status_command(cx, actor, status, agent_id.as_ref())
             }

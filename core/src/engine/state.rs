@@ -331,6 +331,13 @@ impl ReturningVisitors {
         }
     }
 
+    /// Forgets the visitor's last agent (privacy erasure).
+    pub(crate) fn forget_visitor(&mut self, visitor: &str) {
+        if let Some((_, stamp)) = self.by_visitor.remove(visitor) {
+            self.by_age.remove(&stamp);
+        }
+    }
+
     pub(crate) fn forget_agent(&mut self, agent: u32) {
         self.by_visitor.retain(|_, (a, _)| *a != agent);
         let by_visitor = &self.by_visitor;

@@ -292,6 +292,30 @@ impl TenantState {
         Ok(Reply::Ok)
     }
 
+    /// Drops every survey addressed to the visitor, answered or not, with its expiry
+    /// deadline (privacy erasure).
+    pub(crate) fn forget_surveys_of(&mut self, cx: &mut Ctx<'_>, visitor: &str) {
+        let theirs: Vec<u64> = self
+            .surveys
+            .iter()
+            .filter(|(_, s)| s.visitor_id.as_deref() == Some(visitor))
+            .map(|(&no, _)| no)
+            .collect();
+        for no in theirs {
+            let survey = self.surveys.remove(&no).expect("listed above");
+            if survey.answered_at.is_none() {
+                self.unanswered_surveys -= 1;
+            }
+            if self.survey_by_target.get(&survey.target) == Some(&no) {
+                self.survey_by_target.remove(&survey.target);
+            }
+            cx.timers.cancel(TimerKey::SurveyExpiry {
+                tenant: self.no,
+                survey: no,
+            });
+        }
+    }
+
     pub(crate) fn on_survey_expiry(&mut self, cx: &mut Ctx<'_>, no: u64) {
         let Some(survey) = self.surveys.get(&no) else {
             return;

@@ -15,7 +15,7 @@ use super::model::{
 };
 use crate::ids::{
     AgentId, CalendarId, CannedResponseId, ConversationId, DepartmentId, EffectId, QueueId,
-    SessionId, SurveyId, TicketId, TicketTemplateId, TransferId,
+    SessionId, SurveyId, TicketId, TicketTemplateId, TransferId, VisitorId,
 };
 
 /// A request from an actor.
@@ -104,6 +104,12 @@ pub enum Command {
         /// Shown to the agents.
         #[serde(default)]
         reason: Option<String>,
+    },
+    /// Erase a visitor from the engine's memory (privacy erasure): refused while they have
+    /// a chat that has not ended or a ticket that is not closed (tenant admin, the host).
+    ForgetVisitor {
+        /// The visitor.
+        visitor_id: VisitorId,
     },
 
     // ---- agent presence ----
@@ -622,6 +628,7 @@ impl Command {
             Command::UpdateCannedResponse { .. } => "update_canned_response",
             Command::DeleteCannedResponse { .. } => "delete_canned_response",
             Command::ForceLogoutAll { .. } => "force_logout_all",
+            Command::ForgetVisitor { .. } => "forget_visitor",
             Command::SetAgentStatus { .. } => "set_agent_status",
             Command::AgentConnected { .. } => "agent_connected",
             Command::AgentDisconnected { .. } => "agent_disconnected",

@@ -9,11 +9,13 @@ use serde::{Deserialize, Serialize};
 use super::event::Event;
 use super::helpdesk::{FieldChange, SlaMeasurement, SurveyView, TicketMessageView, TicketView};
 use super::model::{
-    AgentStatus, ConversationMessageView, ConversationView, MessageView, NoteView, SessionView,
-    TransferView,
+    AgentProfile, AgentStatus, CannedResponseView, ConversationMessageView, ConversationView,
+    MessageView, NoteView, SessionView, TransferView,
 };
 use crate::auth::Role;
-use crate::ids::{AgentId, EffectId, QueueId, SessionId, TenantId, TicketId};
+use crate::ids::{
+    AgentId, CannedResponseId, EffectId, QueueId, SessionId, TenantId, TicketId, VisitorId,
+};
 use crate::time::Timestamp;
 
 /// Who receives an event.
@@ -190,6 +192,40 @@ pub enum Record {
         action: Cow<'static, str>,
         /// The object's id.
         target: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// A staff member as configured (upsert by agent id): after every `upsert_agent`, and
+    /// for each agent whose departments changed when a department is removed.
+    Agent {
+        /// The profile.
+        agent: AgentProfile,
+    },
+    /// A staff member was removed (delete by agent id).
+    AgentRemoved {
+        /// The agent.
+        agent_id: AgentId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A canned response as it now is (upsert by canned response id): after create and
+    /// update.
+    CannedResponse {
+        /// The response.
+        canned_response: CannedResponseView,
+    },
+    /// A canned response was deleted (delete by canned response id).
+    CannedResponseDeleted {
+        /// The response.
+        canned_response_id: CannedResponseId,
+        /// When.
+        at: Timestamp,
+    },
+    /// Every trace of a visitor was erased from the engine (privacy erasure): the store
+    /// erases or anonymises what it holds about them too.
+    VisitorForgotten {
+        /// The visitor.
+        visitor_id: VisitorId,
         /// When.
         at: Timestamp,
     },

@@ -20,13 +20,12 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use super::state::TenantState;
 use super::{Engine, EngineConfig};
 use crate::ids::TenantId;
 use crate::protocol::output::Output;
 use crate::time::Timestamp;
 use crate::timer::Timers;
-
-use super::state::TenantState;
 
 /// The snapshot format this build writes and reads.
 pub const SNAPSHOT_FORMAT: u32 = 1;

@@ -1,0 +1,379 @@
+//! The engine with its store: every accepted input is journaled and every output persisted
+//! in the same transaction before anything is released to the host.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use switchboard_core::{Actor, Command, Engine, EngineConfig, Output, Reply, Timestamp};
+
+use super::open::{self, Durability};
+use super::queries::Queries;
+use super::{records, snapshots};
+use crate::entry::{CommandEntryRef, JournalEntry};
+use crate::{ENGINE_VERSION, StoreError};
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// The engine configuration of a new file. An existing file keeps the configuration it
+    /// was created with (it is part of its snapshot).
+    pub config: EngineConfig,
+    /// Create the file when it does not exist. An existing file is never recreated.
+    pub create: bool,
+    /// How hard a commit works to survive a power cut.
+    pub durability: Durability,
+    /// Run SQLite's structural check of every page at open (linear in the file's size).
+    pub verify: bool,
+    /// Journal entries after which a commit also writes a snapshot and empties the journal,
+    /// bounding recovery time.
+    pub snapshot_every: u64,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            config: EngineConfig {
+                seed: 0,
+                limits: switchboard_core::limits::Limits::default(),
+            },
+            create: true,
+            durability: Durability::Full,
+            verify: true,
+            snapshot_every: 100_000,
+        }
+    }
+}
+
+/// What opening found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The file was created by this open.
+    pub created: bool,
+    /// The journal entry the loaded snapshot covers.
+    pub snapshot_seq: u64,
+    /// Journal entries replayed after it.
+    pub replayed: u64,
+}
+
+/// The engine and its SQLite store, single-writer.
+///
+/// The contract: `handle` and `handle_timeout` apply inputs to the engine and stage them;
+/// `commit` writes every staged input and its records in one transaction (one fsync for
+/// the whole group) and only then returns the outputs. Nothing a step produced, not even
+/// the command's reply, may leave the process before the commit that covers it returns
+/// `Ok`. A refused command changed nothing and may be answered at once.
+#[derive(Debug)]
+pub struct DurableEngine {
+    engine: Engine,
+    connection: Connection,
+    entries: Vec<String>,
+    outputs: Vec<Output>,
+    next_seq: u64,
+    since_snapshot: u64,
+    snapshot_every: u64,
+    poisoned: bool,
+}
+
+impl DurableEngine {
+    /// Opens (or creates) the store at `path` and rebuilds the engine: the latest snapshot,
+    /// then the journal after it.
+    pub fn open(
+        path: impl AsRef<Path>,
+        options: OpenOptions,
+    ) -> Result<(DurableEngine, Recovery), StoreError> {
+        let path = path.as_ref();
+        let created = if path.exists() {
+            false
+        } else if options.create {
+            let empty = Engine::new(options.config.clone());
+            open::create(path, |tx| snapshots::write(tx, 0, &empty))?;
+            true
+        } else {
+            return Err(StoreError::NotFound {
+                kind: "database",
+                id: path.display().to_string(),
+            });
+        };
+        let connection = open::open_existing(path, options.durability, options.verify)?;
+        let (engine, snapshot_seq) = snapshots::load_latest(&connection)?;
+        let mut durable = DurableEngine {
+            engine,
+            connection,
+            entries: Vec::new(),
+            outputs: Vec::new(),
+            next_seq: snapshot_seq + 1,
+            since_snapshot: 0,
+            snapshot_every: options.snapshot_every.max(1),
+            poisoned: false,
+        };
+        let replayed = durable.replay_journal(snapshot_seq)?;
+        Ok((
+            durable,
+            Recovery {
+                created,
+                snapshot_seq,
+                replayed,
+            },
+        ))
+    }
+
+    fn replay_journal(&mut self, after: u64) -> Result<u64, StoreError> {
+        let written_by = meta(&self.connection, "engine_version")?;
+        let mut statement = self
+            .connection
+            .prepare("SELECT seq, entry FROM journal WHERE seq > ?1 ORDER BY seq")?;
+        let mut rows = statement.query(params![after as i64])?;
+        let mut replayed = 0;
+        while let Some(row) = rows.next()? {
+            if written_by.as_deref() != Some(ENGINE_VERSION) {
+                return Err(StoreError::JournalFromOtherVersion {
+                    written_by: written_by.unwrap_or_default(),
+                    running: ENGINE_VERSION.to_owned(),
+                });
+            }
+            let seq = row.get::<_, i64>(0)? as u64;
+            if seq != self.next_seq {
+                return Err(StoreError::Corrupt {
+                    detail: format!("journal entry {} is missing", self.next_seq),
+                });
+            }
+            let entry: JournalEntry = serde_json::from_str(&row.get::<_, String>(1)?)?;
+            entry
+                .replay(&mut self.engine)
+                .map_err(|error| StoreError::ReplayDiverged { seq, error })?;
+            self.next_seq += 1;
+            replayed += 1;
+        }
+        drop(rows);
+        drop(statement);
+        self.since_snapshot = replayed;
+        set_meta(&self.connection, "engine_version", ENGINE_VERSION)?;
+        Ok(replayed)
+    }
+
+    /// The engine, for reads (`poll_timeout`, views). Inputs go through this type.
+    #[must_use]
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Queries over the committed read tables.
+    #[must_use]
+    pub fn queries(&self) -> Queries<'_> {
+        Queries::new(&self.connection)
+    }
+
+    /// The earliest deadline: call [`handle_timeout`](Self::handle_timeout) then.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.engine.poll_timeout()
+    }
+
+    /// Steps staged and not yet committed.
+    #[must_use]
+    pub fn staged(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Applies a command and stages it. The reply may be sent only after `commit`.
+    pub fn handle(
+        &mut self,
+        now: Timestamp,
+        actor: &Actor,
+        command: Command,
+    ) -> Result<Reply, StoreError> {
+        self.check_poisoned()?;
+        let entry = serde_json::to_string(&CommandEntryRef {
+            now,
+            actor,
+            command: &command,
+        })?;
+        let reply = self.engine.handle(now, actor, command)?;
+        self.entries.push(entry);
+        self.outputs.extend(std::iter::from_fn(|| self.engine.poll_output()));
+        Ok(reply)
+    }
+
+    /// Fires what is due at `now` and stages it. A call that can change nothing (nothing
+    /// due, the clock not advanced) is not journaled.
+    pub fn handle_timeout(&mut self, now: Timestamp) -> Result<(), StoreError> {
+        self.check_poisoned()?;
+        let due = self.engine.poll_timeout().is_some_and(|at| at <= now);
+        if !due && now <= self.engine.now() {
+            return Ok(());
+        }
+        self.engine.handle_timeout(now);
+        self.entries
+            .push(serde_json::to_string(&JournalEntry::Timeout { now })?);
+        self.outputs.extend(std::iter::from_fn(|| self.engine.poll_output()));
+        Ok(())
+    }
+
+    /// Writes every staged step in one transaction and returns their outputs, in order.
+    /// On failure nothing is released and the store is poisoned: reopen it.
+    pub fn commit(&mut self) -> Result<Vec<Output>, StoreError> {
+        self.check_poisoned()?;
+        if self.entries.is_empty() {
+            return Ok(std::mem::take(&mut self.outputs));
+        }
+        if let Err(error) = self.write_staged() {
+            self.poisoned = true;
+            return Err(error);
+        }
+        self.next_seq += self.entries.len() as u64;
+        self.since_snapshot += self.entries.len() as u64;
+        self.entries.clear();
+        let outputs = std::mem::take(&mut self.outputs);
+        if self.since_snapshot >= self.snapshot_every {
+            // A failed snapshot loses nothing (the journal holds every step); it is tried
+            // again after the next commit.
+            let _ = self.checkpoint();
+        }
+        Ok(outputs)
+    }
+
+    fn write_staged(&mut self) -> Result<(), StoreError> {
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut insert = tx.prepare_cached("INSERT INTO journal (seq, entry) VALUES (?1, ?2)")?;
+            for (offset, entry) in self.entries.iter().enumerate() {
+                insert.execute(params![(self.next_seq + offset as u64) as i64, entry])?;
+            }
+        }
+        records::apply_outputs(&tx, &self.outputs)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Handles a command and commits it alone: the simple path for hosts without
+    /// concurrent requests to group.
+    pub fn execute(
+        &mut self,
+        now: Timestamp,
+        actor: &Actor,
+        command: Command,
+    ) -> Result<(Reply, Vec<Output>), StoreError> {
+        let reply = self.handle(now, actor, command)?;
+        Ok((reply, self.commit()?))
+    }
+
+    /// Fires what is due and commits it alone.
+    pub fn tick(&mut self, now: Timestamp) -> Result<Vec<Output>, StoreError> {
+        self.handle_timeout(now)?;
+        self.commit()
+    }
+
+    /// Writes a snapshot of the engine and empties the journal up to it. Staged steps are
+    /// committed first.
+    pub fn checkpoint(&mut self) -> Result<(), StoreError> {
+        self.check_poisoned()?;
+        if !self.entries.is_empty() {
+            return Err(StoreError::invalid(
+                "checkpoint",
+                "commit the staged steps first",
+            ));
+        }
+        let covered = self.next_seq - 1;
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        snapshots::write(&tx, covered, &self.engine)?;
+        tx.execute("DELETE FROM journal WHERE seq <= ?1", params![covered as i64])?;
+        tx.execute("DELETE FROM snapshots WHERE seq < ?1", params![covered as i64])?;
+        tx.commit()?;
+        self.since_snapshot = 0;
+        Ok(())
+    }
+
+    /// Effects committed but not yet reported done, oldest first: after a restart the host
+    /// carries these out again (they may have been done just before the crash).
+    pub fn pending_effects(&self) -> Result<Vec<PendingEffect>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT tenant_id, effect_id, effect FROM outbox ORDER BY id")?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut effects = Vec::new();
+        for row in rows {
+            let (tenant_id, effect_id, effect) = row?;
+            effects.push(PendingEffect {
+                tenant_id,
+                effect_id,
+                effect: serde_json::from_str(&effect)?,
+            });
+        }
+        Ok(effects)
+    }
+
+    /// Marks an effect done so it is not handed out again.
+    pub fn effect_done(&mut self, tenant_id: &str, effect_id: &str) -> Result<(), StoreError> {
+        self.check_poisoned()?;
+        self.connection.execute(
+            "DELETE FROM outbox WHERE tenant_id = ?1 AND effect_id = ?2",
+            params![tenant_id, effect_id],
+        )?;
+        Ok(())
+    }
+
+    /// Commits what is staged, writes a final snapshot and closes the file. The next open
+    /// then replays nothing, and another engine version can open it.
+    pub fn close(mut self) -> Result<(), StoreError> {
+        self.commit()?;
+        self.checkpoint()?;
+        self.connection
+            .close()
+            .map_err(|(_, error)| StoreError::from(error))
+    }
+
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    pub(crate) fn connection_mut(&mut self) -> Result<&mut Connection, StoreError> {
+        self.check_poisoned()?;
+        Ok(&mut self.connection)
+    }
+
+    fn check_poisoned(&self) -> Result<(), StoreError> {
+        if self.poisoned {
+            Err(StoreError::Poisoned)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// An effect the host has not reported done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEffect {
+    /// The tenant.
+    pub tenant_id: String,
+    /// The effect's id (`eff_12`).
+    pub effect_id: String,
+    /// What to do.
+    pub effect: switchboard_core::Effect,
+}
+
+pub(crate) fn meta(connection: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(connection
+        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |row| {
+            row.get(0)
+        })
+        .optional()?)
+}
+
+pub(crate) fn set_meta(connection: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    connection.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,425 @@
+//! Folds the engine's outputs into the read tables, inside the step's transaction.
+
+use rusqlite::{Transaction, params};
+use serde::Serialize;
+use switchboard_core::protocol::helpdesk::{SlaSubject, SurveyTarget};
+use switchboard_core::protocol::model::{MessageKind, SessionView};
+use switchboard_core::{Output, Record};
+
+use crate::StoreError;
+
+/// Characters of a message kept as the session's preview in lists.
+const PREVIEW_CHARS: usize = 120;
+
+/// Writes what `outputs` ask to persist: records into the read tables, effects into the
+/// outbox. Events are not stored; they are delivered after the commit.
+pub(crate) fn apply_outputs(tx: &Transaction<'_>, outputs: &[Output]) -> Result<(), StoreError> {
+    for output in outputs {
+        match output {
+            Output::Persist { tenant_id, record } => apply_record(tx, tenant_id, record)?,
+            Output::Effect {
+                tenant_id,
+                effect_id,
+                effect,
+            } => {
+                tx.prepare_cached(
+                    "INSERT INTO outbox (tenant_id, effect_id, effect) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![
+                    tenant_id.as_str(),
+                    effect_id.to_string(),
+                    serde_json::to_string(effect)?
+                ])?;
+            }
+            Output::Deliver { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+fn apply_record(tx: &Transaction<'_>, tenant: &str, record: &Record) -> Result<(), StoreError> {
+    match record {
+        Record::Session { session } => upsert_session(tx, tenant, session),
+        Record::Message { message } => {
+            let view = json(message)?;
+            let session_no = message.session_id.0;
+            let at = message.created_at.0;
+            tx.prepare_cached(
+                "INSERT INTO messages (tenant_id, session_no, seq, sender_kind, created_at, view)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                tenant,
+                session_no as i64,
+                message.seq as i64,
+                label(&message.sender.kind)?,
+                at,
+                view
+            ])?;
+            if message.kind == MessageKind::System {
+                return Ok(());
+            }
+            let rowid = tx.last_insert_rowid();
+            tx.prepare_cached(
+                "INSERT INTO messages_fts (rowid, tenant_key, body) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![rowid, tenant_key(tenant), &*message.body])?;
+            let preview: String = message.body.chars().take(PREVIEW_CHARS).collect();
+            tx.prepare_cached(
+                "UPDATE sessions SET preview = ?3,
+                    last_message_at = max(coalesce(last_message_at, ?4), ?4)
+                 WHERE tenant_id = ?1 AND session_no = ?2",
+            )?
+            .execute(params![tenant, session_no as i64, preview, at])?;
+            Ok(())
+        }
+        Record::Note { note } => {
+            tx.prepare_cached(
+                "INSERT INTO notes (tenant_id, note_id, session_no, created_at, view)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                tenant,
+                note.note_id.to_string(),
+                note.session_id.0 as i64,
+                note.created_at.0,
+                json(note)?
+            ])?;
+            Ok(())
+        }
+        Record::Transfer { transfer } => {
+            tx.prepare_cached(
+                "INSERT INTO transfers (tenant_id, transfer_id, session_no, view)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (tenant_id, transfer_id) DO UPDATE SET view = excluded.view",
+            )?
+            .execute(params![
+                tenant,
+                transfer.transfer_id.to_string(),
+                transfer.session_id.0 as i64,
+                json(transfer)?
+            ])?;
+            Ok(())
+        }
+        Record::AgentStatus {
+            agent_id,
+            status,
+            at,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO agent_status_log (tenant_id, agent_id, status, at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![tenant, agent_id.as_str(), label(status)?, at.0])?;
+            Ok(())
+        }
+        Record::Conversation { conversation } => {
+            tx.prepare_cached(
+                "INSERT INTO conversations (tenant_id, conversation_id, view) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET view = excluded.view",
+            )?
+            .execute(params![
+                tenant,
+                conversation.conversation_id.to_string(),
+                json(conversation)?
+            ])?;
+            Ok(())
+        }
+        Record::ConversationMessage { message } => {
+            tx.prepare_cached(
+                "INSERT INTO conversation_messages
+                    (tenant_id, conversation_id, seq, created_at, view)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                tenant,
+                message.conversation_id.to_string(),
+                message.seq as i64,
+                message.created_at.0,
+                json(message)?
+            ])?;
+            Ok(())
+        }
+        Record::Ticket { ticket } => {
+            tx.prepare_cached(
+                "INSERT INTO tickets (tenant_id, ticket_id, requester_visitor_id, status,
+                    assignee_id, department_id, created_at, updated_at, view)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET
+                    requester_visitor_id = excluded.requester_visitor_id,
+                    status = excluded.status, assignee_id = excluded.assignee_id,
+                    department_id = excluded.department_id,
+                    updated_at = excluded.updated_at, view = excluded.view",
+            )?
+            .execute(params![
+                tenant,
+                ticket.ticket_id.to_string(),
+                ticket.requester.visitor_id.as_deref(),
+                ticket.status.as_str(),
+                ticket.assignee_id.as_deref(),
+                ticket.department_id.as_deref(),
+                ticket.created_at.0,
+                ticket.updated_at.0,
+                json(ticket)?
+            ])?;
+            Ok(())
+        }
+        Record::TicketMessage { message } => {
+            tx.prepare_cached(
+                "INSERT INTO ticket_messages (tenant_id, ticket_id, seq, created_at, view)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                tenant,
+                message.ticket_id.to_string(),
+                message.seq as i64,
+                message.created_at.0,
+                json(message)?
+            ])?;
+            Ok(())
+        }
+        Record::TicketAudit {
+            ticket_id,
+            actor_id,
+            actor_role,
+            action,
+            changes,
+            at,
+        } => audit(
+            tx,
+            tenant,
+            AuditRow {
+                actor_id,
+                actor_role: actor_role.as_str(),
+                action,
+                target: &ticket_id.to_string(),
+                changes: Some(json(changes)?),
+                at: at.0,
+            },
+        ),
+        Record::SlaMeasurement { measurement } => {
+            tx.prepare_cached(
+                "INSERT INTO sla_measurements
+                    (tenant_id, subject, metric, cycle, started_at, view)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (tenant_id, subject, metric, cycle)
+                 DO UPDATE SET view = excluded.view",
+            )?
+            .execute(params![
+                tenant,
+                sla_subject(&measurement.subject),
+                label(&measurement.metric)?,
+                measurement.cycle,
+                measurement.started_at.0,
+                json(measurement)?
+            ])?;
+            Ok(())
+        }
+        Record::Survey { survey } => {
+            tx.prepare_cached(
+                "INSERT INTO surveys (tenant_id, survey_id, visitor_id, target, view)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (tenant_id, survey_id) DO UPDATE SET view = excluded.view",
+            )?
+            .execute(params![
+                tenant,
+                survey.survey_id.to_string(),
+                survey.visitor_id.as_deref(),
+                survey_target(&survey.target),
+                json(survey)?
+            ])?;
+            Ok(())
+        }
+        Record::Audit {
+            actor_id,
+            actor_role,
+            action,
+            target,
+            at,
+        } => audit(
+            tx,
+            tenant,
+            AuditRow {
+                actor_id,
+                actor_role: actor_role.as_str(),
+                action,
+                target,
+                changes: None,
+                at: at.0,
+            },
+        ),
+        Record::Agent { agent } => {
+            tx.prepare_cached(
+                "INSERT INTO agents (tenant_id, agent_id, profile, removed_at)
+                 VALUES (?1, ?2, ?3, NULL)
+                 ON CONFLICT (tenant_id, agent_id)
+                 DO UPDATE SET profile = excluded.profile, removed_at = NULL",
+            )?
+            .execute(params![tenant, agent.id.as_str(), json(agent)?])?;
+            Ok(())
+        }
+        Record::AgentRemoved { agent_id, at } => {
+            // The row stays: messages, measurements and the audit log still name the agent.
+            tx.prepare_cached(
+                "UPDATE agents SET removed_at = ?3 WHERE tenant_id = ?1 AND agent_id = ?2",
+            )?
+            .execute(params![tenant, agent_id.as_str(), at.0])?;
+            Ok(())
+        }
+        Record::CannedResponse { canned_response } => {
+            tx.prepare_cached(
+                "INSERT INTO canned_responses (tenant_id, canned_response_id, view)
+                 VALUES (?1, ?2, ?3)
+                 ON CONFLICT (tenant_id, canned_response_id) DO UPDATE SET view = excluded.view",
+            )?
+            .execute(params![
+                tenant,
+                canned_response.canned_response_id.to_string(),
+                json(canned_response)?
+            ])?;
+            Ok(())
+        }
+        Record::CannedResponseDeleted {
+            canned_response_id,
+            ..
+        } => {
+            tx.prepare_cached(
+                "DELETE FROM canned_responses WHERE tenant_id = ?1 AND canned_response_id = ?2",
+            )?
+            .execute(params![tenant, canned_response_id.to_string()])?;
+            Ok(())
+        }
+        Record::VisitorForgotten { visitor_id, .. } => {
+            super::privacy::erase_visitor(tx, tenant, visitor_id)
+        }
+        // A record this build has no table for: the journal still holds the inputs that
+        // produced it, so a later schema can rebuild the table by replay.
+        _ => Ok(()),
+    }
+}
+
+fn upsert_session(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    session: &SessionView,
+) -> Result<(), StoreError> {
+    let session_no = session.session_id.0 as i64;
+    tx.prepare_cached(
+        "INSERT INTO sessions (tenant_id, session_id, session_no, visitor_id, status, agent_id,
+            department_id, queue_id, created_at, ended_at, last_message_at, view)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (tenant_id, session_no) DO UPDATE SET
+            status = excluded.status, agent_id = excluded.agent_id,
+            department_id = excluded.department_id, queue_id = excluded.queue_id,
+            ended_at = excluded.ended_at,
+            last_message_at = coalesce(max(sessions.last_message_at, excluded.last_message_at),
+                                       sessions.last_message_at, excluded.last_message_at),
+            view = excluded.view",
+    )?
+    .execute(params![
+        tenant,
+        session.session_id.to_string(),
+        session_no,
+        session.visitor_id.as_str(),
+        session.status.as_str(),
+        session.agent_id.as_deref(),
+        session.department_id.as_deref(),
+        session.queue_id.as_deref(),
+        session.created_at.0,
+        session.ended_at.map(|t| t.0),
+        session.last_message_at.map(|t| t.0),
+        json(session)?
+    ])?;
+    tx.prepare_cached("DELETE FROM session_tags WHERE tenant_id = ?1 AND session_no = ?2")?
+        .execute(params![tenant, session_no])?;
+    let mut insert_tag = tx.prepare_cached(
+        "INSERT OR IGNORE INTO session_tags (tenant_id, tag, session_no) VALUES (?1, ?2, ?3)",
+    )?;
+    for tag in &session.tags {
+        insert_tag.execute(params![tenant, &**tag, session_no])?;
+    }
+    let seen = session
+        .last_message_at
+        .unwrap_or(session.created_at)
+        .0
+        .max(session.created_at.0);
+    tx.prepare_cached(
+        "INSERT INTO visitors (tenant_id, visitor_id, profile, first_seen_at, last_seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (tenant_id, visitor_id) DO UPDATE SET
+            profile = excluded.profile,
+            first_seen_at = min(visitors.first_seen_at, excluded.first_seen_at),
+            last_seen_at = max(visitors.last_seen_at, excluded.last_seen_at)",
+    )?
+    .execute(params![
+        tenant,
+        session.visitor_id.as_str(),
+        json(&*session.visitor)?,
+        session.created_at.0,
+        seen
+    ])?;
+    Ok(())
+}
+
+struct AuditRow<'a> {
+    actor_id: &'a str,
+    actor_role: &'a str,
+    action: &'a str,
+    target: &'a str,
+    changes: Option<String>,
+    at: i64,
+}
+
+fn audit(tx: &Transaction<'_>, tenant: &str, row: AuditRow<'_>) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO audit_log (tenant_id, actor_id, actor_role, action, target, changes, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        tenant,
+        row.actor_id,
+        row.actor_role,
+        row.action,
+        row.target,
+        row.changes,
+        row.at
+    ])?;
+    Ok(())
+}
+
+/// The full-text token that confines a search to one tenant: `t` and the tenant id in hex,
+/// one token for the unicode61 tokenizer whatever characters the id holds.
+pub(crate) fn tenant_key(tenant: &str) -> String {
+    let mut key = String::with_capacity(1 + tenant.len() * 2);
+    key.push('t');
+    for byte in tenant.bytes() {
+        key.push_str(&format!("{byte:02x}"));
+    }
+    key
+}
+
+pub(crate) fn sla_subject(subject: &SlaSubject) -> String {
+    match subject {
+        SlaSubject::Ticket { ticket_id } => ticket_id.to_string(),
+        SlaSubject::Session { session_id } => session_id.to_string(),
+    }
+}
+
+pub(crate) fn survey_target(target: &SurveyTarget) -> String {
+    match target {
+        SurveyTarget::Session { session_id } => session_id.to_string(),
+        SurveyTarget::Ticket { ticket_id } => ticket_id.to_string(),
+    }
+}
+
+fn json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(value)?)
+}
+
+/// The wire name of a unit enum value (`"agent"`, `"online"`).
+fn label<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    match serde_json::to_value(value)? {
+        serde_json::Value::String(name) => Ok(name),
+        other => Ok(other.to_string()),
+    }
+}

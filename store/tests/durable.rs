@@ -1,0 +1,278 @@
+//! The commit contract: what a step produces is released only after the transaction that
+//! holds it commits, and reopening rebuilds exactly the engine that was running.
+
+mod support;
+
+use serde_json::json;
+use support::*;
+use switchboard_core::{Output, Timestamp};
+use switchboard_store::query::HistoryQuery;
+use switchboard_store::{DurableEngine, OpenOptions, Reader, StoreError};
+
+const T: &str = "acme";
+
+#[test]
+fn a_new_store_reopens_to_the_same_engine() {
+    let file = TempStore::new();
+    let (mut store, recovery) = DurableEngine::open(&file.path, options()).unwrap();
+    assert!(recovery.created);
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    say(&mut store, 3_000, &visitor(T, "v1"), &session, "Hello");
+    say(&mut store, 4_000, &agent(T, "alice"), &session, "Hi there");
+    let running = store.engine().clone();
+    drop(store);
+
+    let (store, recovery) = DurableEngine::open(&file.path, options()).unwrap();
+    assert!(!recovery.created);
+    assert_eq!(recovery.snapshot_seq, 0);
+    assert_eq!(recovery.replayed, 9, "five set-up steps, start, accept, two messages");
+    assert!(*store.engine() == running, "the reopened engine differs");
+}
+
+#[test]
+fn nothing_is_released_or_visible_before_the_commit() {
+    let file = TempStore::new();
+    let mut store = open(&file.path);
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    let reader = Reader::open(&file.path).unwrap();
+
+    store
+        .handle(
+            Timestamp(3_000),
+            &visitor(T, "v1"),
+            command(json!({"type": "send_message", "session_id": session, "body": "one"})),
+        )
+        .unwrap();
+    store
+        .handle(
+            Timestamp(3_001),
+            &visitor(T, "v1"),
+            command(json!({"type": "send_message", "session_id": session, "body": "two"})),
+        )
+        .unwrap();
+    assert_eq!(store.staged(), 2);
+    let history = reader
+        .queries()
+        .message_history(T, &session, &HistoryQuery::default())
+        .unwrap();
+    assert_eq!(history.total, 0, "staged messages are not on disk yet");
+
+    let outputs = store.commit().unwrap();
+    assert_eq!(store.staged(), 0);
+    let delivered: Vec<&str> = outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Deliver { event, .. } => Some(event.name()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delivered, vec!["message", "message"], "both steps' events, in order");
+    let history = reader
+        .queries()
+        .message_history(T, &session, &HistoryQuery::default())
+        .unwrap();
+    let bodies: Vec<&str> = history.messages.iter().map(|m| &*m.body).collect();
+    assert_eq!(bodies, vec!["one", "two"]);
+}
+
+#[test]
+fn a_refused_command_is_not_journaled_and_changes_nothing() {
+    let file = TempStore::new();
+    let mut store = open(&file.path);
+    setup_tenant(&mut store, T, 1_000);
+    let before = store.engine().clone();
+    let error = run(
+        &mut store,
+        2_000,
+        &agent(T, "alice"),
+        json!({"type": "accept_offer", "session_id": "ses_99"}),
+    )
+    .unwrap_err();
+    assert_eq!(error.code(), "not_found");
+    assert_eq!(store.staged(), 0);
+    assert!(*store.engine() == before);
+    drop(store);
+    let (store, recovery) = DurableEngine::open(&file.path, options()).unwrap();
+    assert_eq!(recovery.replayed, 5, "only the five set-up steps");
+    assert!(*store.engine() == before);
+}
+
+#[test]
+fn a_group_commit_writes_every_staged_step() {
+    let file = TempStore::new();
+    let mut store = open(&file.path);
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    for i in 0..50 {
+        store
+            .handle(
+                Timestamp(3_000 + i),
+                &visitor(T, "v1"),
+                command(json!({"type": "send_message", "session_id": session, "body": format!("m{i}")})),
+            )
+            .unwrap();
+    }
+    let outputs = store.commit().unwrap();
+    let stored: Vec<String> = outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Persist {
+                record: switchboard_core::Record::Message { message },
+                ..
+            } => Some(message.body.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored, (0..50).map(|i| format!("m{i}")).collect::<Vec<_>>());
+    let running = store.engine().clone();
+    drop(store);
+    let store = open(&file.path);
+    assert!(*store.engine() == running);
+    let page = store
+        .queries()
+        .message_history(T, &session, &HistoryQuery { limit: 200, ..Default::default() })
+        .unwrap();
+    assert_eq!(page.total, 50);
+}
+
+#[test]
+fn a_failed_commit_releases_nothing_and_poisons_the_store() {
+    let file = TempStore::new();
+    let mut store = open(&file.path);
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    let committed = store.engine().clone();
+
+    // Another connection makes the next message insert fail, as a full disk would.
+    let saboteur = rusqlite::Connection::open(&file.path).unwrap();
+    saboteur
+        .execute_batch(
+            "CREATE TRIGGER fail BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    store
+        .handle(
+            Timestamp(3_000),
+            &visitor(T, "v1"),
+            command(json!({"type": "send_message", "session_id": session, "body": "lost?"})),
+        )
+        .unwrap();
+    let error = store.commit().unwrap_err();
+    assert_eq!(error.code(), "storage", "{error}");
+    let again = store.handle(
+        Timestamp(3_001),
+        &visitor(T, "v1"),
+        command(json!({"type": "send_message", "session_id": session, "body": "more"})),
+    );
+    assert!(matches!(again, Err(StoreError::Poisoned)));
+    assert!(matches!(store.commit(), Err(StoreError::Poisoned)));
+    drop(store);
+
+    saboteur.execute_batch("DROP TRIGGER fail;").unwrap();
+    let store = open(&file.path);
+    assert!(
+        *store.engine() == committed,
+        "the reopened engine holds exactly the committed steps"
+    );
+    let page = store
+        .queries()
+        .message_history(T, &session, &HistoryQuery::default())
+        .unwrap();
+    assert!(page.messages.iter().all(|m| &*m.body != "lost?"));
+}
+
+#[test]
+fn snapshots_bound_the_journal_and_recovery_uses_them() {
+    let file = TempStore::new();
+    let options = OpenOptions {
+        snapshot_every: 10,
+        ..options()
+    };
+    let (mut store, _) = DurableEngine::open(&file.path, options.clone()).unwrap();
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    for i in 0..30 {
+        say(&mut store, 3_000 + i, &visitor(T, "v1"), &session, &format!("m{i}"));
+    }
+    let running = store.engine().clone();
+    drop(store);
+    let (store, recovery) = DurableEngine::open(&file.path, options).unwrap();
+    // 37 steps: snapshots after steps 10, 20 and 30; 7 replayed.
+    assert_eq!(recovery.snapshot_seq, 30);
+    assert_eq!(recovery.replayed, 7);
+    assert!(*store.engine() == running);
+    let journal: i64 = rusqlite::Connection::open(&file.path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM journal", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(journal, 7, "entries folded into a snapshot are gone");
+}
+
+#[test]
+fn close_writes_a_final_snapshot() {
+    let file = TempStore::new();
+    let mut store = open(&file.path);
+    setup_tenant(&mut store, T, 1_000);
+    let running = store.engine().clone();
+    store.close().unwrap();
+    let (store, recovery) = DurableEngine::open(&file.path, options()).unwrap();
+    assert_eq!(recovery.replayed, 0);
+    assert_eq!(recovery.snapshot_seq, 5);
+    assert!(*store.engine() == running);
+}
+
+#[test]
+fn timeouts_are_journaled_and_replayed() {
+    let file = TempStore::new();
+    let mut store = open(&file.path);
+    setup_tenant(&mut store, T, 1_000);
+    ok(
+        &mut store,
+        2_000,
+        &visitor(T, "v1"),
+        json!({"type": "start_session", "visitor": {"name": "V"}}),
+    );
+    let deadline = store.poll_timeout().expect("the offer expires");
+    let outputs = store.tick(deadline).unwrap();
+    assert!(
+        outputs.iter().any(|o| matches!(o, Output::Deliver { event, .. } if event.name() == "offer_withdrawn")),
+        "the offer expired"
+    );
+    // A timeout with nothing due and no clock movement is not journaled.
+    assert!(store.tick(deadline).unwrap().is_empty());
+    let running = store.engine().clone();
+    drop(store);
+    let (store, recovery) = DurableEngine::open(&file.path, options()).unwrap();
+    assert_eq!(recovery.replayed, 7, "set-up, start, the timeout");
+    assert!(*store.engine() == running);
+}
+
+#[test]
+fn effects_stay_pending_across_restarts_until_reported_done() {
+    let file = TempStore::new();
+    let mut store = open(&file.path);
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    ok(
+        &mut store,
+        3_000,
+        &visitor(T, "v1"),
+        json!({"type": "email_transcript", "session_id": session}),
+    );
+    drop(store);
+    let mut store = open(&file.path);
+    let pending = store.pending_effects().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(matches!(
+        &pending[0].effect,
+        switchboard_core::Effect::EmailTranscript { to, .. } if to == "v1@example.com"
+    ));
+    store
+        .effect_done(&pending[0].tenant_id, &pending[0].effect_id)
+        .unwrap();
+    drop(store);
+    let store = open(&file.path);
+    assert!(store.pending_effects().unwrap().is_empty());
+}

@@ -1,0 +1,189 @@
+//! Any sequence of engine steps, committed in any grouping, snapshotted at any point,
+//! reopened or crashed at any point, gives the same live state as an engine that never
+//! stopped.
+
+mod support;
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use support::*;
+use switchboard_core::{Actor, Engine, Output, Timestamp};
+use switchboard_store::{DurableEngine, OpenOptions};
+
+const TENANTS: [&str; 2] = ["acme", "globex"];
+const AGENTS: [&str; 2] = ["alice", "bob"];
+const VISITORS: [&str; 3] = ["v1", "v2", "v3"];
+const STATUSES: [&str; 4] = ["online", "away", "offline", "online"];
+const TICKET_STATUSES: [&str; 4] = ["in_progress", "pending", "resolved", "closed"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// A command built from (kind, a, b).
+    Command(u8, u8, u8),
+    /// Time passes by this many seconds and the host fires what is due.
+    Tick(u16),
+    Commit,
+    Checkpoint,
+    /// Commit, close the file and open it again.
+    Reopen,
+    /// Drop the store without committing, as a crash would.
+    Crash,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        12 => (0u8..14, any::<u8>(), any::<u8>()).prop_map(|(k, a, b)| Op::Command(k, a, b)),
+        3 => (0u16..120).prop_map(Op::Tick),
+        3 => Just(Op::Commit),
+        1 => Just(Op::Checkpoint),
+        1 => Just(Op::Reopen),
+        1 => Just(Op::Crash),
+    ]
+}
+
+/// A plausible command in a small world; many are refused, which is part of the test.
+fn command_for(kind: u8, a: u8, b: u8) -> (Actor, Value) {
+    let tenant = TENANTS[(a as usize) % 2];
+    let agent_id = AGENTS[(b as usize) % 2];
+    let visitor_id = VISITORS[(b as usize) % 3];
+    let session = format!("ses_{}", 1 + (a as usize / 2) % 5);
+    match kind {
+        0 | 1 => (
+            visitor(tenant, visitor_id),
+            json!({"type": "start_session", "visitor": {"name": visitor_id, "email": format!("{visitor_id}@example.com")}}),
+        ),
+        2 | 3 => (
+            agent(tenant, agent_id),
+            json!({"type": "accept_offer", "session_id": session}),
+        ),
+        4 => (
+            agent(tenant, agent_id),
+            json!({"type": "set_agent_status", "status": STATUSES[(a as usize) % 4]}),
+        ),
+        5 | 6 => (
+            visitor(tenant, visitor_id),
+            json!({"type": "send_message", "session_id": session, "body": format!("hello {b}")}),
+        ),
+        7 => (
+            agent(tenant, agent_id),
+            json!({"type": "send_message", "session_id": session, "body": format!("reply {b}")}),
+        ),
+        8 => (
+            agent(tenant, agent_id),
+            json!({"type": "resolve_session", "session_id": session}),
+        ),
+        9 => (
+            agent(tenant, agent_id),
+            json!({"type": "transfer_session", "session_id": session,
+                   "to_agent_id": AGENTS[(b as usize + 1) % 2], "reason": "shift ends"}),
+        ),
+        10 => (
+            agent(tenant, agent_id),
+            json!({"type": "accept_transfer", "transfer_id": format!("trf_{}", 1 + a % 3)}),
+        ),
+        11 => (
+            agent(tenant, agent_id),
+            json!({"type": "add_note", "session_id": session, "body": format!("note {b}")}),
+        ),
+        12 => (
+            visitor(tenant, visitor_id),
+            json!({"type": "create_ticket", "subject": format!("help {b}"), "description": "it broke"}),
+        ),
+        _ => (
+            agent(tenant, agent_id),
+            json!({"type": "set_ticket_status", "ticket_id": format!("tkt_{}", 1 + a % 3),
+                   "status": TICKET_STATUSES[(b as usize) % 4]}),
+        ),
+    }
+}
+
+fn options() -> OpenOptions {
+    OpenOptions {
+        snapshot_every: 7,
+        verify: false,
+        ..support::options()
+    }
+}
+
+fn setup(store: &mut DurableEngine, shadow: &mut Engine) {
+    for tenant in TENANTS {
+        setup_tenant(store, tenant, 1_000);
+        ok(
+            store,
+            1_000,
+            &admin(tenant),
+            json!({"type": "upsert_agent", "agent": {"id": "bob", "name": "Bob", "departments": ["support"]}}),
+        );
+    }
+    *shadow = store.engine().clone();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn persisted_and_reopened_equals_in_memory(ops in prop::collection::vec(op(), 1..120)) {
+        let file = TempStore::new();
+        let (mut store, _) = DurableEngine::open(&file.path, options()).unwrap();
+        let mut shadow = Engine::new(options().config);
+        setup(&mut store, &mut shadow);
+        let mut committed = shadow.clone();
+        let mut now = 2_000i64;
+        let mut expected: Vec<Output> = Vec::new();
+
+        for op in ops {
+            match op {
+                Op::Command(kind, a, b) => {
+                    now += 10;
+                    let (actor, value) = command_for(kind, a, b);
+                    let result = store.handle(Timestamp(now), &actor, command(value.clone()));
+                    let shadow_result = shadow.handle(Timestamp(now), &actor, command(value));
+                    prop_assert_eq!(result.is_ok(), shadow_result.is_ok());
+                    if let (Ok(reply), Ok(shadow_reply)) = (result, shadow_result) {
+                        prop_assert_eq!(reply, shadow_reply);
+                    }
+                    expected.extend(std::iter::from_fn(|| shadow.poll_output()));
+                }
+                Op::Tick(seconds) => {
+                    now += i64::from(seconds) * 1_000;
+                    store.handle_timeout(Timestamp(now)).unwrap();
+                    shadow.handle_timeout(Timestamp(now));
+                    expected.extend(std::iter::from_fn(|| shadow.poll_output()));
+                }
+                Op::Commit => {
+                    let released = store.commit().unwrap();
+                    prop_assert!(released == expected, "commit released other outputs");
+                    expected.clear();
+                    committed = shadow.clone();
+                }
+                Op::Checkpoint => {
+                    let released = store.commit().unwrap();
+                    prop_assert!(released == expected);
+                    expected.clear();
+                    committed = shadow.clone();
+                    store.checkpoint().unwrap();
+                }
+                Op::Reopen => {
+                    store.commit().unwrap();
+                    expected.clear();
+                    committed = shadow.clone();
+                    drop(store);
+                    store = DurableEngine::open(&file.path, options()).unwrap().0;
+                    prop_assert!(*store.engine() == shadow, "reopened engine differs");
+                }
+                Op::Crash => {
+                    drop(store);
+                    store = DurableEngine::open(&file.path, options()).unwrap().0;
+                    prop_assert!(*store.engine() == committed, "recovered engine differs from the committed one");
+                    shadow = committed.clone();
+                    // The shadow's clock may be ahead of what was committed; so is the host's.
+                    expected.clear();
+                }
+            }
+        }
+        store.commit().unwrap();
+        drop(store);
+        let store = DurableEngine::open(&file.path, options()).unwrap().0;
+        prop_assert!(*store.engine() == shadow);
+    }
+}

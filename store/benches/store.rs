@@ -34,9 +34,18 @@ fn world(store: &mut DurableEngine, agents: usize, sessions: usize) -> Vec<(Stri
     let at = Timestamp(1_000);
     let admin = Actor::new(TENANT, "admin", Role::TenantAdmin);
     let setup = [
-        (Actor::new(TENANT, "root", Role::Superadmin), json!({"type": "create_tenant", "settings": {}})),
-        (admin.clone(), json!({"type": "upsert_department", "department": {"id": "support", "name": "Support"}})),
-        (admin.clone(), json!({"type": "upsert_queue", "queue": {"id": "support", "name": "Support", "department_id": "support"}})),
+        (
+            Actor::new(TENANT, "root", Role::Superadmin),
+            json!({"type": "create_tenant", "settings": {}}),
+        ),
+        (
+            admin.clone(),
+            json!({"type": "upsert_department", "department": {"id": "support", "name": "Support"}}),
+        ),
+        (
+            admin.clone(),
+            json!({"type": "upsert_queue", "queue": {"id": "support", "name": "Support", "department_id": "support"}}),
+        ),
     ];
     for (actor, value) in setup {
         store.handle(at, &actor, command(value)).expect("set-up");
@@ -47,7 +56,11 @@ fn world(store: &mut DurableEngine, agents: usize, sessions: usize) -> Vec<(Stri
             .handle(at, &admin, command(json!({"type": "upsert_agent", "agent": {"id": id, "name": id, "departments": ["support"], "max_concurrent_chats": 100}})))
             .expect("agent");
         store
-            .handle(at, &Actor::new(TENANT, &id, Role::Agent), command(json!({"type": "set_agent_status", "status": "online"})))
+            .handle(
+                at,
+                &Actor::new(TENANT, &id, Role::Agent),
+                command(json!({"type": "set_agent_status", "status": "online"})),
+            )
             .expect("online");
     }
     store.commit().expect("commit");
@@ -56,7 +69,11 @@ fn world(store: &mut DurableEngine, agents: usize, sessions: usize) -> Vec<(Stri
         let visitor = format!("v{s}");
         let now = Timestamp(2_000 + s as i64);
         let reply = store
-            .handle(now, &Actor::new(TENANT, &visitor, Role::Visitor), command(json!({"type": "start_session", "visitor": {"name": visitor}})))
+            .handle(
+                now,
+                &Actor::new(TENANT, &visitor, Role::Visitor),
+                command(json!({"type": "start_session", "visitor": {"name": visitor}})),
+            )
             .expect("start");
         let switchboard_core::Reply::SessionStarted { session_id, .. } = reply else {
             panic!("unexpected reply");
@@ -64,7 +81,13 @@ fn world(store: &mut DurableEngine, agents: usize, sessions: usize) -> Vec<(Stri
         let session_id = session_id.to_string();
         let agent = format!("agent{}", s % agents);
         store
-            .handle(now, &admin, command(json!({"type": "assign_session", "session_id": session_id, "agent_id": agent})))
+            .handle(
+                now,
+                &admin,
+                command(
+                    json!({"type": "assign_session", "session_id": session_id, "agent_id": agent}),
+                ),
+            )
             .expect("assign");
         chats.push((session_id, visitor));
         if s % 500 == 499 {
@@ -76,7 +99,13 @@ fn world(store: &mut DurableEngine, agents: usize, sessions: usize) -> Vec<(Stri
 }
 
 /// Appends `count` messages to the chats, `group` steps per commit. Returns messages/s.
-fn append(store: &mut DurableEngine, chats: &[(String, String)], count: usize, group: usize, start: i64) -> f64 {
+fn append(
+    store: &mut DurableEngine,
+    chats: &[(String, String)],
+    count: usize,
+    group: usize,
+    start: i64,
+) -> f64 {
     let begin = Instant::now();
     for i in 0..count {
         let (session_id, visitor) = &chats[i % chats.len()];
@@ -117,19 +146,31 @@ fn main() {
         for group in [1usize, 16, 256] {
             let count = if group == 1 { per_step } else { grouped };
             let path = dir.path().join(format!("append-{durability:?}-{group}.db"));
-            let (mut store, _) = DurableEngine::open(&path, options(durability, 100_000)).expect("open");
+            let (mut store, _) =
+                DurableEngine::open(&path, options(durability, 100_000)).expect("open");
             let chats = world(&mut store, 10, 100);
             let rate = append(&mut store, &chats, count, group, 1_000_000);
-            println!("  {durability:?} sync, {group:>3} steps per commit: {rate:>9.0} messages/s ({count} messages)");
+            println!(
+                "  {durability:?} sync, {group:>3} steps per commit: {rate:>9.0} messages/s ({count} messages)"
+            );
         }
     }
 
     println!("== recovery");
     let (sessions, per_session) = if smoke { (100, 10) } else { (10_000, 100) };
     let path = dir.path().join("recovery.db");
-    let (mut store, _) = DurableEngine::open(&path, options(Durability::Normal, u64::MAX)).expect("open");
+    let (mut store, _) =
+        DurableEngine::open(&path, options(Durability::Normal, u64::MAX)).expect("open");
     let chats = world(&mut store, 100, sessions);
-    let (rate, built) = timed(|| append(&mut store, &chats, sessions * per_session, 1_000, 10_000_000));
+    let (rate, built) = timed(|| {
+        append(
+            &mut store,
+            &chats,
+            sessions * per_session,
+            1_000,
+            10_000_000,
+        )
+    });
     println!(
         "  stored {} messages in {sessions} open sessions in {:.1} s ({rate:.0}/s)",
         sessions * per_session,
@@ -138,7 +179,11 @@ fn main() {
     let (_, snapshot_time) = timed(|| store.checkpoint().expect("checkpoint"));
     let snapshot_bytes: i64 = rusqlite::Connection::open(&path)
         .expect("inspect")
-        .query_row("SELECT length(state) FROM snapshots ORDER BY seq DESC LIMIT 1", [], |row| row.get(0))
+        .query_row(
+            "SELECT length(state) FROM snapshots ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
         .expect("snapshot size");
     println!(
         "  snapshot: {:.1} MB written in {:.0} ms",
@@ -149,9 +194,16 @@ fn main() {
     drop(store);
     println!("  file: {:.0} MB", file_mb(&path));
     for verify in [false, true] {
-        let opts = OpenOptions { verify, ..options(Durability::Normal, u64::MAX) };
-        let ((reopened, recovery), took) = timed(|| DurableEngine::open(&path, opts).expect("reopen"));
-        assert!(*reopened.engine() == running, "recovery rebuilt another engine");
+        let opts = OpenOptions {
+            verify,
+            ..options(Durability::Normal, u64::MAX)
+        };
+        let ((reopened, recovery), took) =
+            timed(|| DurableEngine::open(&path, opts).expect("reopen"));
+        assert!(
+            *reopened.engine() == running,
+            "recovery rebuilt another engine"
+        );
         println!(
             "  open from the snapshot (quick_check {}): {:.0} ms, {} entries replayed",
             if verify { "on" } else { "off" },
@@ -162,13 +214,20 @@ fn main() {
 
     // The worst case between snapshots: the default interval's worth of journal to replay.
     let tail = if smoke { 1_000 } else { 100_000 };
-    let (mut store, _) = DurableEngine::open(&path, options(Durability::Normal, u64::MAX)).expect("open");
+    let (mut store, _) =
+        DurableEngine::open(&path, options(Durability::Normal, u64::MAX)).expect("open");
     append(&mut store, &chats, tail, 1_000, 50_000_000);
     let running = store.engine().clone();
     drop(store);
-    let opts = OpenOptions { verify: false, ..options(Durability::Normal, u64::MAX) };
+    let opts = OpenOptions {
+        verify: false,
+        ..options(Durability::Normal, u64::MAX)
+    };
     let ((reopened, recovery), took) = timed(|| DurableEngine::open(&path, opts).expect("reopen"));
-    assert!(*reopened.engine() == running, "recovery rebuilt another engine");
+    assert!(
+        *reopened.engine() == running,
+        "recovery rebuilt another engine"
+    );
     println!(
         "  open from the snapshot plus {} journal entries: {:.0} ms",
         recovery.replayed,

@@ -15,7 +15,7 @@ pub enum JournalEntry {
         /// Who acted.
         actor: Actor,
         /// What they asked for.
-        command: Command,
+        command: Box<Command>,
     },
     /// `Engine::handle_timeout(now)`.
     Timeout {
@@ -35,7 +35,7 @@ impl JournalEntry {
                 actor,
                 command,
             } => {
-                engine.handle(now, &actor, command)?;
+                engine.handle(now, &actor, *command)?;
             }
             JournalEntry::Timeout { now } => engine.handle_timeout(now),
         }

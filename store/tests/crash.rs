@@ -50,17 +50,23 @@ fn setup() -> Vec<(Timestamp, Actor, Command)> {
         (
             at,
             admin.clone(),
-            command(json!({"type": "upsert_department", "department": {"id": "support", "name": "Support"}})),
+            command(
+                json!({"type": "upsert_department", "department": {"id": "support", "name": "Support"}}),
+            ),
         ),
         (
             at,
             admin.clone(),
-            command(json!({"type": "upsert_queue", "queue": {"id": "support", "name": "Support", "department_id": "support"}})),
+            command(
+                json!({"type": "upsert_queue", "queue": {"id": "support", "name": "Support", "department_id": "support"}}),
+            ),
         ),
         (
             at,
             admin,
-            command(json!({"type": "upsert_agent", "agent": {"id": "alice", "name": "Alice", "departments": ["support"]}})),
+            command(
+                json!({"type": "upsert_agent", "agent": {"id": "alice", "name": "Alice", "departments": ["support"]}}),
+            ),
         ),
         (
             at,
@@ -90,7 +96,9 @@ fn message(i: u64) -> (Timestamp, Actor, Command) {
     (
         Timestamp(10_000 + i as i64),
         actor,
-        command(json!({"type": "send_message", "session_id": SESSION, "body": format!("message {i}")})),
+        command(
+            json!({"type": "send_message", "session_id": SESSION, "body": format!("message {i}")}),
+        ),
     )
 }
 
@@ -111,7 +119,9 @@ fn child(path: &str, seed: u64) {
         let group = 1 + rng % 8;
         for _ in 0..group {
             let (now, actor, command) = message(i);
-            store.handle(now, &actor, command).expect("message accepted");
+            store
+                .handle(now, &actor, command)
+                .expect("message accepted");
             i += 1;
         }
         store.commit().expect("commit");
@@ -124,12 +134,18 @@ fn parent() -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
     for run in 0..RUNS {
-        rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        rng = rng
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         let kill_after = 1 + (rng >> 33) % 150;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let path = dir.path().join("crash.db");
         let mut child = Process::new(&exe)
-            .args(["--child", path.to_str().expect("utf-8 path"), &rng.to_string()])
+            .args([
+                "--child",
+                path.to_str().expect("utf-8 path"),
+                &rng.to_string(),
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| e.to_string())?;
@@ -154,15 +170,29 @@ fn parent() -> Result<(), String> {
         let acknowledged =
             acknowledged.ok_or_else(|| format!("run {run}: the writer acknowledged nothing"))?;
 
-        let (store, _) = DurableEngine::open(&path, OpenOptions { create: false, ..options() })
-            .map_err(|e| format!("run {run}: reopening failed: {e}"))?;
+        let (store, _) = DurableEngine::open(
+            &path,
+            OpenOptions {
+                create: false,
+                ..options()
+            },
+        )
+        .map_err(|e| format!("run {run}: reopening failed: {e}"))?;
         let mut stored = Vec::new();
         // From the first message on, a page at a time.
         let mut cursor = Some("0".to_owned());
         loop {
             let page = store
                 .queries()
-                .message_history(TENANT, SESSION, &HistoryQuery { after: cursor, limit: 200, ..Default::default() })
+                .message_history(
+                    TENANT,
+                    SESSION,
+                    &HistoryQuery {
+                        after: cursor,
+                        limit: 200,
+                        ..Default::default()
+                    },
+                )
                 .map_err(|e| format!("run {run}: history: {e}"))?;
             stored.extend(
                 page.messages
@@ -189,11 +219,15 @@ fn parent() -> Result<(), String> {
         }
         let mut replay = Engine::new(options().config);
         for (now, actor, command) in setup().into_iter().chain((0..committed).map(message)) {
-            replay.handle(now, &actor, command).map_err(|e| e.to_string())?;
+            replay
+                .handle(now, &actor, command)
+                .map_err(|e| e.to_string())?;
             while replay.poll_output().is_some() {}
         }
         if *store.engine() != replay {
-            return Err(format!("run {run}: the rebuilt engine differs from a replay"));
+            return Err(format!(
+                "run {run}: the rebuilt engine differs from a replay"
+            ));
         }
         println!(
             "run {run:2}: killed after {acks} acks ({status}); {} acknowledged, {committed} committed, all present",

@@ -13,7 +13,13 @@ fn populated() -> TempStore {
     setup_tenant(&mut store, "acme", 1_000);
     for i in 0..30 {
         let session = start_chat(&mut store, "acme", &format!("v{i}"), 2_000 + i);
-        say(&mut store, 3_000 + i, &visitor("acme", &format!("v{i}")), &session, &"x".repeat(500));
+        say(
+            &mut store,
+            3_000 + i,
+            &visitor("acme", &format!("v{i}")),
+            &session,
+            &"x".repeat(500),
+        );
     }
     store.close().unwrap();
     file
@@ -27,7 +33,8 @@ fn reopen(file: &TempStore) -> Result<DurableEngine, StoreError> {
 fn a_newer_schema_is_refused() {
     let file = populated();
     let raw = rusqlite::Connection::open(&file.path).unwrap();
-    raw.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    raw.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
     drop(raw);
     match reopen(&file) {
         Err(StoreError::NewerVersion { found, supported }) => {
@@ -53,7 +60,11 @@ fn a_truncated_file_is_reported_not_recreated() {
     drop(handle);
     let error = reopen(&file).unwrap_err();
     assert_eq!(error.code(), "corrupt", "{error}");
-    assert_eq!(fs::metadata(&file.path).unwrap().len(), length / 2, "left as found");
+    assert_eq!(
+        fs::metadata(&file.path).unwrap().len(),
+        length / 2,
+        "left as found"
+    );
 }
 
 #[test]
@@ -80,7 +91,8 @@ fn a_foreign_file_is_refused() {
     assert_eq!(reopen(&file).unwrap_err().code(), "not_a_database");
     let other = TempStore::new();
     let raw = rusqlite::Connection::open(&other.path).unwrap();
-    raw.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+    raw.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
     drop(raw);
     assert_eq!(reopen(&other).unwrap_err().code(), "not_a_database");
 }
@@ -120,11 +132,16 @@ fn a_journal_from_another_engine_version_is_refused() {
     setup_tenant(&mut store, "acme", 1_000);
     drop(store); // no checkpoint: the journal holds the set-up
     let raw = rusqlite::Connection::open(&file.path).unwrap();
-    raw.execute("UPDATE meta SET value = '0.0.1' WHERE key = 'engine_version'", [])
-        .unwrap();
+    raw.execute(
+        "UPDATE meta SET value = '0.0.1' WHERE key = 'engine_version'",
+        [],
+    )
+    .unwrap();
     drop(raw);
     match reopen(&file) {
-        Err(StoreError::JournalFromOtherVersion { written_by, .. }) => assert_eq!(written_by, "0.0.1"),
+        Err(StoreError::JournalFromOtherVersion { written_by, .. }) => {
+            assert_eq!(written_by, "0.0.1")
+        }
         other => panic!("expected journal_from_other_version, got {other:?}"),
     }
 }

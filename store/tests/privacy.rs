@@ -19,8 +19,20 @@ fn world() -> (TempStore, DurableEngine) {
     for tenant in [ACME, GLOBEX] {
         setup_tenant(&mut store, tenant, 1_000);
         let chat = start_chat(&mut store, tenant, "v1", 10_000);
-        say(&mut store, 11_000, &visitor(tenant, "v1"), &chat, "my secret address is 1 Main St");
-        say(&mut store, 12_000, &agent(tenant, "alice"), &chat, "noted, thanks");
+        say(
+            &mut store,
+            11_000,
+            &visitor(tenant, "v1"),
+            &chat,
+            "my secret address is 1 Main St",
+        );
+        say(
+            &mut store,
+            12_000,
+            &agent(tenant, "alice"),
+            &chat,
+            "noted, thanks",
+        );
         ok(
             &mut store,
             12_500,
@@ -35,7 +47,13 @@ fn world() -> (TempStore, DurableEngine) {
             json!({"type": "create_ticket", "subject": "Refund for order 42", "description": "please refund"}),
         );
         let other = start_chat(&mut store, tenant, "v2", 20_000);
-        say(&mut store, 21_000, &visitor(tenant, "v2"), &other, "unrelated question");
+        say(
+            &mut store,
+            21_000,
+            &visitor(tenant, "v2"),
+            &other,
+            "unrelated question",
+        );
     }
     (file, store)
 }
@@ -49,9 +67,19 @@ fn export_holds_everything_about_the_visitor_and_nothing_else() {
     let (_file, store) = world();
     let export = store.queries().export_visitor(ACME, "v1").unwrap();
     assert_eq!(export.sessions.len(), 1);
-    assert!(export.sessions.iter().all(|s| s.visitor_id.as_str() == "v1"));
+    assert!(
+        export
+            .sessions
+            .iter()
+            .all(|s| s.visitor_id.as_str() == "v1")
+    );
     assert!(export.messages.iter().any(|m| m.body.contains("1 Main St")));
-    assert!(export.messages.iter().all(|m| !m.body.contains("unrelated")));
+    assert!(
+        export
+            .messages
+            .iter()
+            .all(|m| !m.body.contains("unrelated"))
+    );
     assert_eq!(export.notes.len(), 1);
     assert_eq!(export.tickets.len(), 1);
     assert_eq!(&*export.tickets[0].subject, "Refund for order 42");
@@ -70,7 +98,9 @@ fn export_holds_everything_about_the_visitor_and_nothing_else() {
 #[test]
 fn forgetting_a_visitor_tombstones_their_data_and_keeps_the_audit_entry() {
     let (file, mut store) = world();
-    let ticket_id = store.queries().visitor(ACME, "v1").unwrap().tickets[0].ticket_id.to_string();
+    let ticket_id = store.queries().visitor(ACME, "v1").unwrap().tickets[0]
+        .ticket_id
+        .to_string();
     // An open ticket blocks the erasure; closing it is the host's or an agent's job.
     let refused = store.forget_visitor(Timestamp(30_000), &tenant_admin(ACME), "v1");
     assert_eq!(refused.unwrap_err().code(), "illegal_transition");
@@ -82,20 +112,43 @@ fn forgetting_a_visitor_tombstones_their_data_and_keeps_the_audit_entry() {
             json!({"type": "set_ticket_status", "ticket_id": ticket_id, "status": status}),
         );
     }
+    // A resolved chat is still live until it is closed.
+    ok(
+        &mut store,
+        32_000,
+        &agent(ACME, "alice"),
+        json!({"type": "close_session", "session_id": "ses_1"}),
+    );
     store
         .forget_visitor(Timestamp(40_000), &tenant_admin(ACME), "v1")
         .unwrap();
 
     let q = store.queries();
-    let history = q.message_history(ACME, "ses_1", &HistoryQuery::default()).unwrap();
+    let history = q
+        .message_history(ACME, "ses_1", &HistoryQuery::default())
+        .unwrap();
     assert!(history.total >= 2, "the messages stay, as tombstones");
-    assert!(history.messages.iter().all(|m| m.body.is_empty() && m.attachment.is_none()));
+    assert!(
+        history
+            .messages
+            .iter()
+            .all(|m| m.body.is_empty() && m.attachment.is_none())
+    );
     let hits = q
-        .search_messages(ACME, &SearchQuery { text: "secret".into(), ..Default::default() })
+        .search_messages(
+            ACME,
+            &SearchQuery {
+                text: "secret".into(),
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert!(hits.is_empty(), "erased text is out of the index");
     assert_eq!(q.visitor(ACME, "v1").unwrap_err().code(), "not_found");
-    assert_eq!(q.export_visitor(ACME, "v1").unwrap_err().code(), "not_found");
+    assert_eq!(
+        q.export_visitor(ACME, "v1").unwrap_err().code(),
+        "not_found"
+    );
     let session = q.session(ACME, "ses_1").unwrap().session;
     assert_eq!(session.visitor_id.as_str(), "");
     assert!(session.visitor.email.is_none() && session.visitor.name.is_none());
@@ -150,7 +203,10 @@ fn forgetting_is_refused_to_agents() {
 fn retention_purges_old_ended_sessions_of_that_tenant_only() {
     let (_file, mut store) = world();
     assert_eq!(store.retention(ACME).unwrap(), None);
-    assert_eq!(store.set_retention(ACME, Some(0)).unwrap_err().code(), "invalid_input");
+    assert_eq!(
+        store.set_retention(ACME, Some(0)).unwrap_err().code(),
+        "invalid_input"
+    );
     store.set_retention(ACME, Some(30)).unwrap();
     assert_eq!(store.retention(ACME).unwrap(), Some(30));
 
@@ -162,17 +218,33 @@ fn retention_purges_old_ended_sessions_of_that_tenant_only() {
     assert!(report.messages >= 2);
 
     let q = store.queries();
-    assert_eq!(q.message_history(ACME, "ses_1", &HistoryQuery::default()).unwrap_err().code(), "not_found");
+    assert_eq!(
+        q.message_history(ACME, "ses_1", &HistoryQuery::default())
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
     let listed = q.list_sessions(ACME, &SessionFilter::default()).unwrap();
     assert_eq!(listed.total, 1, "the live chat stays");
     let hits = q
-        .search_messages(ACME, &SearchQuery { text: "secret".into(), ..Default::default() })
+        .search_messages(
+            ACME,
+            &SearchQuery {
+                text: "secret".into(),
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert!(hits.is_empty());
     // v1 still has a ticket, so the visitor row stays.
     assert!(q.visitor(ACME, "v1").is_ok());
     // Globex set no retention.
-    assert_eq!(q.list_sessions(GLOBEX, &SessionFilter::default()).unwrap().total, 2);
+    assert_eq!(
+        q.list_sessions(GLOBEX, &SessionFilter::default())
+            .unwrap()
+            .total,
+        2
+    );
 
     store.set_retention(ACME, None).unwrap();
     assert_eq!(store.retention(ACME).unwrap(), None);

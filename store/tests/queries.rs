@@ -20,8 +20,20 @@ fn world() -> (TempStore, DurableEngine) {
     for (tenant, word) in [(ACME, "invoice"), (GLOBEX, "shipment")] {
         setup_tenant(&mut store, tenant, 1_000);
         let first = start_chat(&mut store, tenant, "v1", 10_000);
-        say(&mut store, 11_000, &visitor(tenant, "v1"), &first, &format!("My {word} is wrong"));
-        say(&mut store, 12_000, &agent(tenant, "alice"), &first, "Let me check that");
+        say(
+            &mut store,
+            11_000,
+            &visitor(tenant, "v1"),
+            &first,
+            &format!("My {word} is wrong"),
+        );
+        say(
+            &mut store,
+            12_000,
+            &agent(tenant, "alice"),
+            &first,
+            "Let me check that",
+        );
         ok(
             &mut store,
             12_500,
@@ -30,10 +42,22 @@ fn world() -> (TempStore, DurableEngine) {
         );
         resolve(&mut store, tenant, &first, 13_000);
         let second = start_chat(&mut store, tenant, "v1", 20_000);
-        say(&mut store, 21_000, &visitor(tenant, "v1"), &second, "Another question about café opening hours");
+        say(
+            &mut store,
+            21_000,
+            &visitor(tenant, "v1"),
+            &second,
+            "Another question about café opening hours",
+        );
         let third = start_chat(&mut store, tenant, "v2", 30_000);
         for i in 0..7 {
-            say(&mut store, 31_000 + i, &visitor(tenant, "v2"), &third, &format!("line {i}"));
+            say(
+                &mut store,
+                31_000 + i,
+                &visitor(tenant, "v2"),
+                &third,
+                &format!("line {i}"),
+            );
         }
     }
     (file, store)
@@ -45,15 +69,33 @@ fn history_pages_back_and_forth_with_cursors() {
     let q = store.queries();
     // ses_3 has a system join message or none; take its size from the full history.
     let all = q
-        .message_history(ACME, "ses_3", &HistoryQuery { limit: 200, ..Default::default() })
+        .message_history(
+            ACME,
+            "ses_3",
+            &HistoryQuery {
+                limit: 200,
+                ..Default::default()
+            },
+        )
         .unwrap();
     let total = all.total as usize;
     assert_eq!(all.messages.len(), total);
     let seqs: Vec<u64> = all.messages.iter().map(|m| m.seq).collect();
-    assert_eq!(seqs, (1..=total as u64).collect::<Vec<_>>(), "oldest first, gap-free");
+    assert_eq!(
+        seqs,
+        (1..=total as u64).collect::<Vec<_>>(),
+        "oldest first, gap-free"
+    );
 
     let newest = q
-        .message_history(ACME, "ses_3", &HistoryQuery { limit: 3, ..Default::default() })
+        .message_history(
+            ACME,
+            "ses_3",
+            &HistoryQuery {
+                limit: 3,
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(
         newest.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
@@ -64,7 +106,11 @@ fn history_pages_back_and_forth_with_cursors() {
         .message_history(
             ACME,
             "ses_3",
-            &HistoryQuery { before: newest.older.clone(), limit: 3, ..Default::default() },
+            &HistoryQuery {
+                before: newest.older.clone(),
+                limit: 3,
+                ..Default::default()
+            },
         )
         .unwrap();
     assert_eq!(
@@ -75,20 +121,37 @@ fn history_pages_back_and_forth_with_cursors() {
         .message_history(
             ACME,
             "ses_3",
-            &HistoryQuery { after: Some("1".into()), limit: 2, ..Default::default() },
+            &HistoryQuery {
+                after: Some("1".into()),
+                limit: 2,
+                ..Default::default()
+            },
         )
         .unwrap();
-    assert_eq!(forward.messages.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(
+        forward.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
     assert_eq!(forward.older.as_deref(), Some("2"));
     assert_eq!(forward.newer.as_deref(), Some("3"));
 
     let bad = q.message_history(
         ACME,
         "ses_3",
-        &HistoryQuery { before: Some("abc".into()), ..Default::default() },
+        &HistoryQuery {
+            before: Some("abc".into()),
+            ..Default::default()
+        },
     );
     assert_eq!(bad.unwrap_err().code(), "invalid_input");
-    let too_big = q.message_history(ACME, "ses_3", &HistoryQuery { limit: 201, ..Default::default() });
+    let too_big = q.message_history(
+        ACME,
+        "ses_3",
+        &HistoryQuery {
+            limit: 201,
+            ..Default::default()
+        },
+    );
     assert_eq!(too_big.unwrap_err().code(), "invalid_input");
 }
 
@@ -96,13 +159,23 @@ fn history_pages_back_and_forth_with_cursors() {
 fn history_is_confined_to_the_tenant() {
     let (_file, store) = world();
     let q = store.queries();
-    let acme = q.message_history(ACME, "ses_1", &HistoryQuery::default()).unwrap();
-    let globex = q.message_history(GLOBEX, "ses_1", &HistoryQuery::default()).unwrap();
+    let acme = q
+        .message_history(ACME, "ses_1", &HistoryQuery::default())
+        .unwrap();
+    let globex = q
+        .message_history(GLOBEX, "ses_1", &HistoryQuery::default())
+        .unwrap();
     assert!(acme.messages.iter().any(|m| m.body.contains("invoice")));
     assert!(acme.messages.iter().all(|m| !m.body.contains("shipment")));
     assert!(globex.messages.iter().any(|m| m.body.contains("shipment")));
     let missing = q.message_history("initech", "ses_1", &HistoryQuery::default());
-    assert!(matches!(missing, Err(StoreError::NotFound { kind: "session", .. })));
+    assert!(matches!(
+        missing,
+        Err(StoreError::NotFound {
+            kind: "session",
+            ..
+        })
+    ));
     let malformed = q.message_history(ACME, "not-an-id", &HistoryQuery::default());
     assert!(matches!(malformed, Err(StoreError::NotFound { .. })));
 }
@@ -119,30 +192,60 @@ fn sessions_filter_by_status_agent_department_tag_visitor_and_date() {
             .map(|s| s.session.session_id.to_string())
             .collect()
     };
-    assert_eq!(ids(SessionFilter::default()), vec!["ses_3", "ses_2", "ses_1"], "newest first");
     assert_eq!(
-        ids(SessionFilter { statuses: vec![SessionStatus::Resolved], ..Default::default() }),
+        ids(SessionFilter::default()),
+        vec!["ses_3", "ses_2", "ses_1"],
+        "newest first"
+    );
+    assert_eq!(
+        ids(SessionFilter {
+            statuses: vec![SessionStatus::Resolved],
+            ..Default::default()
+        }),
         vec!["ses_1"]
     );
     assert_eq!(
-        ids(SessionFilter { statuses: vec![SessionStatus::Active], ..Default::default() }),
+        ids(SessionFilter {
+            statuses: vec![SessionStatus::Active],
+            ..Default::default()
+        }),
         vec!["ses_3", "ses_2"]
     );
     assert_eq!(
-        ids(SessionFilter { agent_id: Some("alice".into()), ..Default::default() }).len(),
+        ids(SessionFilter {
+            agent_id: Some("alice".into()),
+            ..Default::default()
+        })
+        .len(),
         3
     );
-    assert!(ids(SessionFilter { agent_id: Some("bob".into()), ..Default::default() }).is_empty());
+    assert!(
+        ids(SessionFilter {
+            agent_id: Some("bob".into()),
+            ..Default::default()
+        })
+        .is_empty()
+    );
     assert_eq!(
-        ids(SessionFilter { department_id: Some("support".into()), ..Default::default() }).len(),
+        ids(SessionFilter {
+            department_id: Some("support".into()),
+            ..Default::default()
+        })
+        .len(),
         3
     );
     assert_eq!(
-        ids(SessionFilter { tag: Some("billing".into()), ..Default::default() }),
+        ids(SessionFilter {
+            tag: Some("billing".into()),
+            ..Default::default()
+        }),
         vec!["ses_1"]
     );
     assert_eq!(
-        ids(SessionFilter { visitor_id: Some("v1".into()), ..Default::default() }),
+        ids(SessionFilter {
+            visitor_id: Some("v1".into()),
+            ..Default::default()
+        }),
         vec!["ses_2", "ses_1"]
     );
     assert_eq!(
@@ -155,7 +258,14 @@ fn sessions_filter_by_status_agent_department_tag_visitor_and_date() {
         "from inclusive, to exclusive"
     );
     let page = q
-        .list_sessions(ACME, &SessionFilter { page: 2, per_page: 2, ..Default::default() })
+        .list_sessions(
+            ACME,
+            &SessionFilter {
+                page: 2,
+                per_page: 2,
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(page.total, 3);
     assert_eq!(page.sessions.len(), 1);
@@ -174,9 +284,21 @@ fn session_lists_are_confined_to_the_tenant() {
     let globex = q.list_sessions(GLOBEX, &SessionFilter::default()).unwrap();
     assert_eq!(acme.total, 3);
     assert_eq!(globex.total, 3);
-    assert!(acme.sessions.iter().all(|s| !s.preview.as_deref().unwrap_or("").contains("shipment")));
-    assert_eq!(q.list_sessions("initech", &SessionFilter::default()).unwrap().total, 0);
-    assert!(matches!(q.session("initech", "ses_1"), Err(StoreError::NotFound { .. })));
+    assert!(
+        acme.sessions
+            .iter()
+            .all(|s| !s.preview.as_deref().unwrap_or("").contains("shipment"))
+    );
+    assert_eq!(
+        q.list_sessions("initech", &SessionFilter::default())
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(matches!(
+        q.session("initech", "ses_1"),
+        Err(StoreError::NotFound { .. })
+    ));
 }
 
 #[test]
@@ -184,35 +306,74 @@ fn search_finds_words_and_prefixes_in_one_tenant_only() {
     let (_file, store) = world();
     let q = store.queries();
     let search = |tenant: &str, text: &str| -> Vec<String> {
-        q.search_messages(tenant, &SearchQuery { text: text.into(), ..Default::default() })
-            .unwrap()
-            .into_iter()
-            .map(|hit| hit.message.body.to_string())
-            .collect()
+        q.search_messages(
+            tenant,
+            &SearchQuery {
+                text: text.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .into_iter()
+        .map(|hit| hit.message.body.to_string())
+        .collect()
     };
     assert_eq!(search(ACME, "invoice"), vec!["My invoice is wrong"]);
-    assert_eq!(search(ACME, "INVOI"), vec!["My invoice is wrong"], "prefix, any case");
-    assert_eq!(search(ACME, "cafe hours"), vec!["Another question about café opening hours"]);
-    assert!(search(ACME, "shipment").is_empty(), "another tenant's words are not found");
+    assert_eq!(
+        search(ACME, "INVOI"),
+        vec!["My invoice is wrong"],
+        "prefix, any case"
+    );
+    assert_eq!(
+        search(ACME, "cafe hours"),
+        vec!["Another question about café opening hours"]
+    );
+    assert!(
+        search(ACME, "shipment").is_empty(),
+        "another tenant's words are not found"
+    );
     assert_eq!(search(GLOBEX, "shipment"), vec!["My shipment is wrong"]);
-    assert!(search(ACME, "invoice hours").is_empty(), "every word must match");
+    assert!(
+        search(ACME, "invoice hours").is_empty(),
+        "every word must match"
+    );
     // Search syntax is not interpreted.
     assert_eq!(search(ACME, "\"invoice\" OR NEAR("), Vec::<String>::new());
-    assert_eq!(search(ACME, "invoice) AND (*"), vec!["My invoice is wrong"]);
+    assert_eq!(search(ACME, "invoice) ^(* :-"), vec!["My invoice is wrong"]);
     let scoped = q
         .search_messages(
             ACME,
-            &SearchQuery { text: "line".into(), session_id: Some("ses_3".into()), ..Default::default() },
+            &SearchQuery {
+                text: "line".into(),
+                session_id: Some("ses_3".into()),
+                ..Default::default()
+            },
         )
         .unwrap();
     assert_eq!(scoped.len(), 7);
-    let empty = q.search_messages(ACME, &SearchQuery { text: " !? ".into(), ..Default::default() });
+    let empty = q.search_messages(
+        ACME,
+        &SearchQuery {
+            text: " !? ".into(),
+            ..Default::default()
+        },
+    );
     assert_eq!(empty.unwrap_err().code(), "invalid_input");
-    let long = q.search_messages(ACME, &SearchQuery { text: "a".repeat(300), ..Default::default() });
+    let long = q.search_messages(
+        ACME,
+        &SearchQuery {
+            text: "a".repeat(300),
+            ..Default::default()
+        },
+    );
     assert_eq!(long.unwrap_err().code(), "invalid_input");
     let other = q.search_messages(
         "initech",
-        &SearchQuery { text: "line".into(), session_id: Some("ses_3".into()), ..Default::default() },
+        &SearchQuery {
+            text: "line".into(),
+            session_id: Some("ses_3".into()),
+            ..Default::default()
+        },
     );
     assert!(matches!(other, Err(StoreError::NotFound { .. })));
 }
@@ -225,11 +386,20 @@ fn a_visitor_profile_lists_prior_sessions_in_the_tenant() {
     assert_eq!(v1.session_count, 2);
     assert_eq!(v1.profile.email.as_deref(), Some("v1@example.com"));
     assert_eq!(
-        v1.sessions.iter().map(|s| s.session_id.to_string()).collect::<Vec<_>>(),
+        v1.sessions
+            .iter()
+            .map(|s| s.session_id.to_string())
+            .collect::<Vec<_>>(),
         vec!["ses_2", "ses_1"]
     );
     assert_eq!(v1.first_seen_at, Timestamp(10_000));
     assert!(v1.last_seen_at >= Timestamp(20_000));
-    assert!(matches!(q.visitor("initech", "v1"), Err(StoreError::NotFound { .. })));
-    assert!(matches!(q.visitor(ACME, "v9"), Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        q.visitor("initech", "v1"),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        q.visitor(ACME, "v9"),
+        Err(StoreError::NotFound { .. })
+    ));
 }

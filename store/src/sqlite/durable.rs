@@ -190,7 +190,8 @@ impl DurableEngine {
         })?;
         let reply = self.engine.handle(now, actor, command)?;
         self.entries.push(entry);
-        self.outputs.extend(std::iter::from_fn(|| self.engine.poll_output()));
+        self.outputs
+            .extend(std::iter::from_fn(|| self.engine.poll_output()));
         Ok(reply)
     }
 
@@ -205,7 +206,8 @@ impl DurableEngine {
         self.engine.handle_timeout(now);
         self.entries
             .push(serde_json::to_string(&JournalEntry::Timeout { now })?);
-        self.outputs.extend(std::iter::from_fn(|| self.engine.poll_output()));
+        self.outputs
+            .extend(std::iter::from_fn(|| self.engine.poll_output()));
         Ok(())
     }
 
@@ -237,7 +239,8 @@ impl DurableEngine {
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
-            let mut insert = tx.prepare_cached("INSERT INTO journal (seq, entry) VALUES (?1, ?2)")?;
+            let mut insert =
+                tx.prepare_cached("INSERT INTO journal (seq, entry) VALUES (?1, ?2)")?;
             for (offset, entry) in self.entries.iter().enumerate() {
                 insert.execute(params![(self.next_seq + offset as u64) as i64, entry])?;
             }
@@ -280,8 +283,14 @@ impl DurableEngine {
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         snapshots::write(&tx, covered, &self.engine)?;
-        tx.execute("DELETE FROM journal WHERE seq <= ?1", params![covered as i64])?;
-        tx.execute("DELETE FROM snapshots WHERE seq < ?1", params![covered as i64])?;
+        tx.execute(
+            "DELETE FROM journal WHERE seq <= ?1",
+            params![covered as i64],
+        )?;
+        tx.execute(
+            "DELETE FROM snapshots WHERE seq < ?1",
+            params![covered as i64],
+        )?;
         tx.commit()?;
         self.since_snapshot = 0;
         Ok(())
@@ -363,9 +372,11 @@ pub struct PendingEffect {
 
 pub(crate) fn meta(connection: &Connection, key: &str) -> Result<Option<String>, StoreError> {
     Ok(connection
-        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |row| {
-            row.get(0)
-        })
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            params![key],
+            |row| row.get(0),
+        )
         .optional()?)
 }
 

@@ -99,8 +99,7 @@ pub(crate) fn create(
 
 fn configure(connection: &Connection, durability: Durability) -> Result<(), StoreError> {
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
-    let mode: String =
-        connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Corrupt {
             detail: format!("could not switch to WAL mode (got {mode})"),
@@ -169,10 +168,7 @@ fn check_header(path: &Path) -> Result<(), StoreError> {
     let valid_for = u32::from_be_bytes([header[92], header[93], header[94], header[95]]);
     // A crash in the middle of a checkpoint can leave the file short of the header's count
     // while the WAL still holds the pages; SQLite finishes that checkpoint on open.
-    if change_counter == valid_for
-        && length < u64::from(page_count) * page_size
-        && !has_wal(path)
-    {
+    if change_counter == valid_for && length < u64::from(page_count) * page_size && !has_wal(path) {
         return Err(StoreError::Corrupt {
             detail: format!(
                 "the file is truncated: {length} bytes, the header says {page_count} pages of {page_size}"

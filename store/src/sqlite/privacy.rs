@@ -13,8 +13,8 @@ use switchboard_core::protocol::model::{
 use switchboard_core::{Actor, Command, Effect, Output, Timestamp};
 
 use super::durable::DurableEngine;
-use crate::query::RetentionReport;
 use crate::StoreError;
+use crate::query::RetentionReport;
 
 /// The longest retention period accepted (100 years), in days.
 pub const MAX_RETENTION_DAYS: u32 = 36_500;

@@ -11,12 +11,12 @@ use switchboard_core::ids::SessionId;
 use switchboard_core::protocol::model::{MessageView, SessionView};
 
 use super::records::tenant_key;
+use crate::StoreError;
 use crate::query::{
     HistoryQuery, MAX_PAGE_SIZE, MAX_SEARCH_BYTES, MAX_SEARCH_TERMS, MessagePage, SearchHit,
     SearchQuery, SessionFilter, SessionPage, SessionSummary, VisitorExport, VisitorRecord,
     VisitorRecordHeader,
 };
-use crate::StoreError;
 
 /// Read queries on one connection (the engine's own, or a [`Reader`](super::Reader)'s).
 #[derive(Debug, Clone, Copy)]
@@ -356,7 +356,11 @@ impl<'c> Queries<'c> {
             .ok_or_else(|| not_found("session", session_id))
     }
 
-    fn views<T: DeserializeOwned>(&self, sql: &str, args: impl Params) -> Result<Vec<T>, StoreError> {
+    fn views<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: impl Params,
+    ) -> Result<Vec<T>, StoreError> {
         let mut statement = self.connection.prepare_cached(sql)?;
         let rows = statement.query_map(args, |row| row.get::<_, String>(0))?;
         let mut views = Vec::new();

@@ -280,8 +280,7 @@ fn apply_record(tx: &Transaction<'_>, tenant: &str, record: &Record) -> Result<(
             Ok(())
         }
         Record::CannedResponseDeleted {
-            canned_response_id,
-            ..
+            canned_response_id, ..
         } => {
             tx.prepare_cached(
                 "DELETE FROM canned_responses WHERE tenant_id = ?1 AND canned_response_id = ?2",

@@ -79,7 +79,12 @@ pub fn ok(store: &mut DurableEngine, now: i64, actor: &Actor, value: Value) -> R
 /// A tenant with a "support" department and queue and the agent "alice", online.
 pub fn setup_tenant(store: &mut DurableEngine, tenant: &str, now: i64) {
     let root = Actor::new(tenant, "root", Role::Superadmin);
-    ok(store, now, &root, json!({"type": "create_tenant", "settings": {}}));
+    ok(
+        store,
+        now,
+        &root,
+        json!({"type": "create_tenant", "settings": {}}),
+    );
     ok(
         store,
         now,

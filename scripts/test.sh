@@ -12,9 +12,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests"
 cargo test --workspace --locked
 
-echo "== core builds for wasm32-unknown-unknown"
+echo "== core, and the store without its SQLite backend, build for wasm32-unknown-unknown"
 cargo build -p switchboard-core --target wasm32-unknown-unknown --locked
+cargo rustc -p switchboard-store --lib --no-default-features --target wasm32-unknown-unknown --locked -- -D warnings
 
 echo "== benchmarks run (small sizes, figures not asserted)"
 cargo bench -p switchboard-core --bench engine --locked -- --smoke
 cargo bench -p switchboard-core --bench sla --locked -- --smoke
+cargo bench -p switchboard-store --bench store --locked -- --smoke

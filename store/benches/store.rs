@@ -136,9 +136,24 @@ fn file_mb(path: &std::path::Path) -> f64 {
 }
 
 fn main() {
-    let smoke = std::env::args().any(|a| a == "--smoke");
+    let args: Vec<String> = std::env::args().collect();
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
     let dir = tempfile::tempdir().expect("temporary directory");
 
+    if only.is_none_or(|o| o == "appends") {
+        appends(&dir, smoke);
+    }
+    if only.is_none_or(|o| o == "recovery") {
+        recovery(&dir, smoke);
+    }
+}
+
+fn appends(dir: &tempfile::TempDir, smoke: bool) {
     println!("== durable message appends (one 100-byte message per step)");
     let per_step = if smoke { 50 } else { 2_000 };
     let grouped = if smoke { 2_000 } else { 200_000 };
@@ -155,7 +170,9 @@ fn main() {
             );
         }
     }
+}
 
+fn recovery(dir: &tempfile::TempDir, smoke: bool) {
     println!("== recovery");
     let (sessions, per_session) = if smoke { (100, 10) } else { (10_000, 100) };
     let path = dir.path().join("recovery.db");

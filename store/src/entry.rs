@@ -45,6 +45,7 @@ impl JournalEntry {
 }
 
 /// The journal form of a command, borrowed: written before the engine consumes the command.
+#[cfg(feature = "sqlite")]
 #[derive(Serialize)]
 #[serde(tag = "type", rename = "command")]
 pub(crate) struct CommandEntryRef<'a> {

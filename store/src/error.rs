@@ -98,6 +98,7 @@ impl StoreError {
         }
     }
 
+    #[cfg(feature = "sqlite")]
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         StoreError::InvalidInput {
             field,

@@ -159,3 +159,13 @@ fn a_missing_file_is_created_only_when_asked() {
     );
     assert!(!file.path.exists());
 }
+
+#[test]
+fn a_log_left_without_its_database_is_not_applied_to_a_new_one() {
+    let file = TempStore::new();
+    let wal = file.dir.path().join("switchboard.db-wal");
+    fs::write(&wal, b"frames of a database that is gone").unwrap();
+    assert_eq!(reopen(&file).unwrap_err().code(), "corrupt");
+    assert!(!file.path.exists(), "no database was created beside it");
+    assert!(wal.exists(), "the log was left for the operator");
+}

@@ -297,7 +297,7 @@ fn effects_stay_pending_across_restarts_until_reported_done() {
     let pending = store.pending_effects().unwrap();
     let transcripts: Vec<_> = pending
         .iter()
-        .filter(|p| matches!(&p.effect, switchboard_core::Effect::EmailTranscript { to, .. } if to == "v1@example.com"))
+        .filter(|p| matches!(&p.effect, switchboard_core::Effect::EmailTranscript { to, .. } if to == "v1@acme.example.com"))
         .collect();
     assert_eq!(transcripts.len(), 1, "{pending:?}");
     for effect in &pending {

@@ -16,7 +16,7 @@ const DAY: i64 = 86_400_000;
 fn world() -> (TempStore, DurableEngine) {
     let file = TempStore::new();
     let mut store = open(&file.path);
-    for tenant in [ACME, GLOBEX] {
+    for (tenant, street) in [(ACME, "Acacia Avenue"), (GLOBEX, "Elm Road")] {
         setup_tenant(&mut store, tenant, 1_000);
         let chat = start_chat(&mut store, tenant, "v1", 10_000);
         say(
@@ -24,7 +24,7 @@ fn world() -> (TempStore, DurableEngine) {
             11_000,
             &visitor(tenant, "v1"),
             &chat,
-            "my secret address is 1 Main St",
+            &format!("my secret address is 1 {street}"),
         );
         say(
             &mut store,
@@ -42,9 +42,21 @@ fn world() -> (TempStore, DurableEngine) {
         resolve(&mut store, tenant, &chat, 13_000);
         ok(
             &mut store,
+            13_500,
+            &visitor(tenant, "v1"),
+            json!({"type": "submit_csat", "session_id": chat, "rating": 2, "comment": format!("slow answers, {street}")}),
+        );
+        ok(
+            &mut store,
+            13_600,
+            &visitor(tenant, "v1"),
+            json!({"type": "email_transcript", "session_id": chat}),
+        );
+        ok(
+            &mut store,
             14_000,
             &visitor(tenant, "v1"),
-            json!({"type": "create_ticket", "subject": "Refund for order 42", "description": "please refund"}),
+            json!({"type": "create_ticket", "subject": format!("Refund to {street}"), "description": "please refund"}),
         );
         let other = start_chat(&mut store, tenant, "v2", 20_000);
         say(
@@ -73,7 +85,12 @@ fn export_holds_everything_about_the_visitor_and_nothing_else() {
             .iter()
             .all(|s| s.visitor_id.as_str() == "v1")
     );
-    assert!(export.messages.iter().any(|m| m.body.contains("1 Main St")));
+    assert!(
+        export
+            .messages
+            .iter()
+            .any(|m| m.body.contains("1 Acacia Avenue"))
+    );
     assert!(
         export
             .messages
@@ -82,12 +99,12 @@ fn export_holds_everything_about_the_visitor_and_nothing_else() {
     );
     assert_eq!(export.notes.len(), 1);
     assert_eq!(export.tickets.len(), 1);
-    assert_eq!(&*export.tickets[0].subject, "Refund for order 42");
+    assert_eq!(&*export.tickets[0].subject, "Refund to Acacia Avenue");
     assert!(!export.ticket_messages.is_empty() || export.tickets[0].message_count == 0);
     let header = export.visitor.as_ref().expect("the visitor row");
-    assert_eq!(header.profile.email.as_deref(), Some("v1@example.com"));
+    assert_eq!(header.profile.email.as_deref(), Some("v1@acme.example.com"));
     let text = serde_json::to_string(&export).unwrap();
-    assert!(text.contains("1 Main St"), "the export is plain JSON");
+    assert!(text.contains("1 Acacia Avenue"), "the export is plain JSON");
 
     let missing = store.queries().export_visitor("initech", "v1");
     assert_eq!(missing.unwrap_err().code(), "not_found");
@@ -156,7 +173,12 @@ fn forgetting_a_visitor_tombstones_their_data_and_keeps_the_audit_entry() {
     // The other visitor and the other tenant's v1 are untouched.
     assert!(q.visitor(ACME, "v2").is_ok());
     let globex = q.export_visitor(GLOBEX, "v1").unwrap();
-    assert!(globex.messages.iter().any(|m| m.body.contains("1 Main St")));
+    assert!(
+        globex
+            .messages
+            .iter()
+            .any(|m| m.body.contains("1 Elm Road"))
+    );
 
     // The erasure is audited and the journal no longer holds the original inputs.
     let raw = rusqlite::Connection::open(&file.path).unwrap();
@@ -172,19 +194,39 @@ fn forgetting_a_visitor_tombstones_their_data_and_keeps_the_audit_entry() {
         .query_row("SELECT count(*) FROM journal", [], |row| row.get(0))
         .unwrap();
     assert_eq!(journal, 0, "a snapshot replaced the journal");
-    let leaks: i64 = raw
+    let indexed: i64 = raw
         .query_row(
-            "SELECT count(*) FROM messages WHERE tenant_id = 'acme' AND view LIKE '%Main St%'",
+            "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'body : acacia'",
             [],
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(leaks, 0);
+    assert_eq!(indexed, 0, "the words are gone from the index itself");
+    let pending_mail = store
+        .pending_effects()
+        .unwrap()
+        .into_iter()
+        .filter(|p| {
+            p.tenant_id == ACME
+                && matches!(p.effect, switchboard_core::Effect::EmailTranscript { .. })
+        })
+        .count();
+    assert_eq!(pending_mail, 0, "the transcript e-mail to them is not sent");
     drop(raw);
 
-    // And it all survives a restart.
+    // Nothing of theirs is left anywhere in the file: not in a table, an old journal entry
+    // or snapshot, a free page, the index or the WAL. The other tenant's v1 still is.
     let running = store.engine().clone();
     drop(store);
+    let mut bytes = std::fs::read(&file.path).unwrap();
+    if let Ok(wal) = std::fs::read(file.dir.path().join("switchboard.db-wal")) {
+        bytes.extend(wal);
+    }
+    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    for secret in ["Acacia", "v1@acme.example.com"] {
+        assert!(!contains(secret), "{secret:?} is still in the file");
+    }
+    assert!(contains("Elm Road"), "the other tenant's data is intact");
     let store = open(&file.path);
     assert!(*store.engine() == running);
 }
@@ -201,7 +243,7 @@ fn forgetting_is_refused_to_agents() {
 
 #[test]
 fn retention_purges_old_ended_sessions_of_that_tenant_only() {
-    let (_file, mut store) = world();
+    let (file, mut store) = world();
     assert_eq!(store.retention(ACME).unwrap(), None);
     assert_eq!(
         store.set_retention(ACME, Some(0)).unwrap_err().code(),
@@ -210,11 +252,20 @@ fn retention_purges_old_ended_sessions_of_that_tenant_only() {
     store.set_retention(ACME, Some(30)).unwrap();
     assert_eq!(store.retention(ACME).unwrap(), Some(30));
 
-    // 29 days after the first chat ended: nothing is old enough.
+    // A resolved chat is still live in the engine (it may be reopened): never purged.
+    let report = store.apply_retention(Timestamp(13_001 + 30 * DAY)).unwrap();
+    assert_eq!(report.sessions, 0);
+    ok(
+        &mut store,
+        13_700,
+        &agent(ACME, "alice"),
+        json!({"type": "close_session", "session_id": "ses_1"}),
+    );
+    // 29 days after it ended: not old enough.
     let report = store.apply_retention(Timestamp(13_000 + 29 * DAY)).unwrap();
     assert_eq!(report.sessions, 0);
-    let report = store.apply_retention(Timestamp(13_001 + 30 * DAY)).unwrap();
-    assert_eq!(report.sessions, 1, "only the ended chat");
+    let report = store.apply_retention(Timestamp(13_701 + 30 * DAY)).unwrap();
+    assert_eq!(report.sessions, 1, "only the closed chat");
     assert!(report.messages >= 2);
 
     let q = store.queries();
@@ -236,6 +287,15 @@ fn retention_purges_old_ended_sessions_of_that_tenant_only() {
         )
         .unwrap();
     assert!(hits.is_empty());
+    let indexed: i64 = rusqlite::Connection::open(&file.path)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'body : acacia'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexed, 0, "purged words are gone from the index itself");
     // v1 still has a ticket, so the visitor row stays.
     assert!(q.visitor(ACME, "v1").is_ok());
     // Globex set no retention.

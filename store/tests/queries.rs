@@ -384,7 +384,7 @@ fn a_visitor_profile_lists_prior_sessions_in_the_tenant() {
     let q = store.queries();
     let v1 = q.visitor(ACME, "v1").unwrap();
     assert_eq!(v1.session_count, 2);
-    assert_eq!(v1.profile.email.as_deref(), Some("v1@example.com"));
+    assert_eq!(v1.profile.email.as_deref(), Some("v1@acme.example.com"));
     assert_eq!(
         v1.sessions
             .iter()

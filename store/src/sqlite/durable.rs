@@ -199,7 +199,10 @@ impl DurableEngine {
     /// due, the clock not advanced) is not journaled.
     pub fn handle_timeout(&mut self, now: Timestamp) -> Result<(), StoreError> {
         self.check_poisoned()?;
-        let due = self.engine.poll_timeout().is_some_and(|at| at <= now);
+        let due = self
+            .engine
+            .poll_timeout()
+            .is_some_and(|at| at <= now.max(self.engine.now()));
         if !due && now <= self.engine.now() {
             return Ok(());
         }
@@ -348,6 +351,19 @@ impl DurableEngine {
     pub(crate) fn connection_mut(&mut self) -> Result<&mut Connection, StoreError> {
         self.check_poisoned()?;
         Ok(&mut self.connection)
+    }
+
+    /// Privacy operations checkpoint afterwards, which needs every staged step committed;
+    /// committing them here would release other requests' outputs to the wrong caller.
+    pub(crate) fn require_nothing_staged(&self) -> Result<(), StoreError> {
+        if self.entries.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::invalid(
+                "staged",
+                "commit the staged steps first",
+            ))
+        }
     }
 
     fn check_poisoned(&self) -> Result<(), StoreError> {

@@ -76,6 +76,19 @@ pub(crate) fn create(
     path: &Path,
     initialise: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        if PathBuf::from(&name).exists() {
+            // SQLite would apply a leftover log to the new file.
+            return Err(StoreError::Corrupt {
+                detail: format!(
+                    "{} exists without its database; move it away or restore the database",
+                    PathBuf::from(name).display()
+                ),
+            });
+        }
+    }
     let temporary = temporary_path(path);
     remove_if_present(&temporary)?;
     let result = (|| {
@@ -110,9 +123,9 @@ fn configure(connection: &Connection, durability: Durability) -> Result<(), Stor
         Durability::Normal => "NORMAL",
     };
     connection.pragma_update(None, "synchronous", synchronous)?;
-    // Deleted rows (purged sessions, erased visitors) are overwritten in their pages
-    // instead of lingering in free space.
-    connection.pragma_update(None, "secure_delete", "FAST")?;
+    // Deleted content (purged sessions, erased visitors, replaced snapshots and journal
+    // entries) is overwritten with zeros, in its pages and on the free list.
+    connection.pragma_update(None, "secure_delete", true)?;
     connection.pragma_update(None, "foreign_keys", false)?;
     // 64 MiB of page cache (negative: in KiB): the indexes of a busy file stay in memory.
     connection.pragma_update(None, "cache_size", -65_536)?;

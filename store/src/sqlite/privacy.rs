@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use rusqlite::{Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use switchboard_core::ids::SessionId;
 use switchboard_core::protocol::helpdesk::{SurveyView, TicketMessageView, TicketView};
 use switchboard_core::protocol::model::{
     MessageView, NoteView, SenderKind, SessionView, TransferView, VisitorProfile,
@@ -33,6 +34,7 @@ impl DurableEngine {
         actor: &Actor,
         visitor_id: &str,
     ) -> Result<Vec<Output>, StoreError> {
+        self.require_nothing_staged()?;
         let command = Command::ForgetVisitor {
             visitor_id: visitor_id.into(),
         };
@@ -82,11 +84,13 @@ impl DurableEngine {
             .optional()?)
     }
 
-    /// Purges, for every tenant with a retention period, the sessions that ended more than
-    /// that many days before `now`, with their messages, notes, tags, transfers and
+    /// Purges, for every tenant with a retention period, the closed, abandoned and missed
+    /// sessions that ended more than that many days before `now` (a resolved chat is still
+    /// live until it closes), with their messages, notes, tags, transfers and
     /// surveys, and visitors left with no session or ticket. Measurements and the audit
     /// log stay (they hold no message text).
     pub fn apply_retention(&mut self, now: Timestamp) -> Result<RetentionReport, StoreError> {
+        self.require_nothing_staged()?;
         let connection = self.connection_mut()?;
         let tx = connection.transaction()?;
         let policies: Vec<(String, i64)> = {
@@ -184,6 +188,11 @@ pub(crate) fn erase_visitor(
         |session| {
             session.visitor_id = "".into();
             session.visitor = VisitorProfile::default().into();
+            session.issue_type = None;
+            session.handoff_reason = None;
+            if let Some(csat) = &mut session.csat {
+                csat.comment = None;
+            }
         },
     )?;
     tx.execute(
@@ -232,6 +241,9 @@ pub(crate) fn erase_visitor(
             ticket.requester = Default::default();
             ticket.subject = "".into();
             ticket.description = "".into();
+            if &*ticket.created_by == visitor_id {
+                ticket.created_by = "".into();
+            }
         },
     )?;
     tx.execute(
@@ -239,21 +251,54 @@ pub(crate) fn erase_visitor(
          WHERE tenant_id = ?1 AND requester_visitor_id = ?2",
         params![tenant, visitor_id],
     )?;
-    rewrite::<SurveyView>(
+    // Surveys addressed to them, and surveys about their chats and tickets.
+    let mut targets: Vec<String> = sessions
+        .iter()
+        .map(|&no| SessionId(no as u64).to_string())
+        .collect();
+    targets.extend(tickets.iter().cloned());
+    let mut surveys: Vec<String> = column(
         tx,
-        "surveys",
-        "rowid",
-        "SELECT rowid, view FROM surveys WHERE tenant_id = ?1 AND visitor_id = ?2",
+        "SELECT survey_id FROM surveys WHERE tenant_id = ?1 AND visitor_id = ?2",
         params![tenant, visitor_id],
-        |survey| {
-            survey.visitor_id = None;
-            survey.comment = None;
-        },
     )?;
+    for target in &targets {
+        surveys.extend(column::<String>(
+            tx,
+            "SELECT survey_id FROM surveys WHERE tenant_id = ?1 AND target = ?2",
+            params![tenant, target],
+        )?);
+    }
+    for survey in &surveys {
+        rewrite::<SurveyView>(
+            tx,
+            "surveys",
+            "rowid",
+            "SELECT rowid, view FROM surveys WHERE tenant_id = ?1 AND survey_id = ?2",
+            params![tenant, survey],
+            |survey| {
+                survey.visitor_id = None;
+                survey.comment = None;
+            },
+        )?;
+        tx.execute(
+            "UPDATE surveys SET visitor_id = NULL WHERE tenant_id = ?1 AND survey_id = ?2",
+            params![tenant, survey],
+        )?;
+    }
+    // The audit trail keeps what was done and when, not by whom or with which text: their
+    // own actions lose the actor id, and changes to their tickets lose the values.
     tx.execute(
-        "UPDATE surveys SET visitor_id = NULL WHERE tenant_id = ?1 AND visitor_id = ?2",
+        "UPDATE audit_log SET actor_id = '' WHERE tenant_id = ?1 AND actor_id = ?2
+           AND actor_role = 'visitor'",
         params![tenant, visitor_id],
     )?;
+    for ticket in &tickets {
+        tx.execute(
+            "UPDATE audit_log SET changes = NULL WHERE tenant_id = ?1 AND target = ?2",
+            params![tenant, ticket],
+        )?;
+    }
     drop_pending_effects(tx, tenant, &sessions, &tickets)
 }
 
@@ -297,7 +342,8 @@ fn purge_ended_sessions(
     let expired: Vec<(i64, String, String)> = {
         let mut statement = tx.prepare(
             "SELECT session_no, session_id, visitor_id FROM sessions
-             WHERE tenant_id = ?1 AND ended_at IS NOT NULL AND ended_at < ?2",
+             WHERE tenant_id = ?1 AND ended_at IS NOT NULL AND ended_at < ?2
+               AND status IN ('closed', 'abandoned', 'missed')",
         )?;
         statement
             .query_map(params![tenant, cutoff], |row| {

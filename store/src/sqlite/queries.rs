@@ -115,6 +115,10 @@ impl<'c> Queries<'c> {
             ("visitor_id", &filter.visitor_id),
         ] {
             if let Some(value) = value {
+                if value.is_empty() {
+                    // Erased visitors' sessions all carry the empty id.
+                    return Err(StoreError::invalid(column, "must not be empty"));
+                }
                 clauses.push(format!("{column} = ?"));
                 args.push(Box::new(value.clone()));
             }
@@ -223,6 +227,7 @@ impl<'c> Queries<'c> {
 
     /// A visitor's profile with their latest sessions and tickets.
     pub fn visitor(&self, tenant_id: &str, visitor_id: &str) -> Result<VisitorRecord, StoreError> {
+        require_visitor_id(visitor_id)?;
         let header = self
             .visitor_header(tenant_id, visitor_id)?
             .ok_or_else(|| not_found("visitor", visitor_id))?;
@@ -256,6 +261,7 @@ impl<'c> Queries<'c> {
         tenant_id: &str,
         visitor_id: &str,
     ) -> Result<VisitorExport, StoreError> {
+        require_visitor_id(visitor_id)?;
         let by_visitor = params![tenant_id, visitor_id];
         let export = VisitorExport {
             tenant_id: tenant_id.to_owned(),
@@ -371,6 +377,15 @@ impl<'c> Queries<'c> {
     }
 }
 
+/// Erased visitors' rows carry the empty id; it never names anyone.
+fn require_visitor_id(visitor_id: &str) -> Result<(), StoreError> {
+    if visitor_id.is_empty() {
+        Err(not_found("visitor", visitor_id))
+    } else {
+        Ok(())
+    }
+}
+
 fn not_found(kind: &'static str, id: &str) -> StoreError {
     StoreError::NotFound {
         kind,
@@ -391,8 +406,10 @@ fn page_size(asked: u32, default: u32) -> Result<u32, StoreError> {
 
 fn decode_cursor(cursor: &str) -> Result<u64, StoreError> {
     cursor
-        .parse()
-        .map_err(|_| StoreError::invalid("cursor", "not a cursor this store issued"))
+        .parse::<u64>()
+        .ok()
+        .filter(|&seq| i64::try_from(seq).is_ok())
+        .ok_or_else(|| StoreError::invalid("cursor", "not a cursor this store issued"))
 }
 
 /// Builds the FTS5 expression: the tenant's token AND each word as a quoted prefix. Words

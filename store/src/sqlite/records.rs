@@ -291,9 +291,12 @@ fn apply_record(tx: &Transaction<'_>, tenant: &str, record: &Record) -> Result<(
         Record::VisitorForgotten { visitor_id, .. } => {
             super::privacy::erase_visitor(tx, tenant, visitor_id)
         }
-        // A record this build has no table for: the journal still holds the inputs that
-        // produced it, so a later schema can rebuild the table by replay.
-        _ => Ok(()),
+        // A kind of record this schema has no table for yet: kept whole, not dropped.
+        other => {
+            tx.prepare_cached("INSERT INTO other_records (tenant_id, record) VALUES (?1, ?2)")?
+                .execute(params![tenant, json(other)?])?;
+            Ok(())
+        }
     }
 }
 

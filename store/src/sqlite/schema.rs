@@ -86,6 +86,9 @@ const MIGRATIONS: &[&str] = &[
         content = '', contentless_delete = 1,
         tokenize = 'unicode61 remove_diacritics 2'
     );
+    -- Deleting a row removes its words from the index at once instead of marking it
+    -- deleted until a merge: erased and purged text does not linger in the index.
+    INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
 
     CREATE TABLE visitors (
         tenant_id     TEXT NOT NULL,
@@ -224,6 +227,15 @@ const MIGRATIONS: &[&str] = &[
         effect    TEXT NOT NULL
     );
     CREATE UNIQUE INDEX outbox_by_effect ON outbox (tenant_id, effect_id);
+
+    -- Records of a kind this schema has no table for, kept whole so a later migration
+    -- can build one (the journal that produced them does not outlive the next snapshot).
+    CREATE TABLE other_records (
+        id        INTEGER PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        record    TEXT NOT NULL
+    );
+    CREATE INDEX other_records_by_tenant ON other_records (tenant_id, id);
 
     CREATE TABLE retention (
         tenant_id TEXT PRIMARY KEY,

@@ -46,6 +46,11 @@ pub(crate) fn load_latest(connection: &Connection) -> Result<(Engine, u64), Stor
             detail: "the database holds no snapshot".into(),
         });
     };
+    let Ok(seq) = u64::try_from(seq) else {
+        return Err(StoreError::Corrupt {
+            detail: format!("snapshot sequence {seq} is negative"),
+        });
+    };
     if format > SNAPSHOT_FORMAT {
         return Err(StoreError::NewerVersion {
             found: format,
@@ -68,5 +73,5 @@ pub(crate) fn load_latest(connection: &Connection) -> Result<(Engine, u64), Stor
             detail: format!("snapshot {seq}: {other}"),
         },
     })?;
-    Ok((engine, seq as u64))
+    Ok((engine, seq))
 }

@@ -118,7 +118,7 @@ pub fn start_chat(store: &mut DurableEngine, tenant: &str, visitor_id: &str, now
         now,
         &visitor(tenant, visitor_id),
         json!({"type": "start_session", "department_id": "support",
-               "visitor": {"name": format!("Visitor {visitor_id}"), "email": format!("{visitor_id}@example.com")}}),
+               "visitor": {"name": format!("Visitor {visitor_id}"), "email": format!("{visitor_id}@{tenant}.example.com")}}),
     );
     let Reply::SessionStarted { session_id, .. } = reply else {
         panic!("unexpected reply {reply:?}");

@@ -118,12 +118,9 @@ pub struct SearchHit {
 pub struct VisitorRecord {
     /// The visitor's id.
     pub visitor_id: String,
-    /// What they told us most recently.
-    pub profile: VisitorProfile,
-    /// Their first session.
-    pub first_seen_at: Timestamp,
-    /// Their latest activity.
-    pub last_seen_at: Timestamp,
+    /// Profile, first and last seen (flattened into this object on the wire).
+    #[serde(flatten)]
+    pub header: VisitorRecordHeader,
     /// Sessions in all.
     pub session_count: u64,
     /// Their latest sessions, newest first (at most 50).
@@ -157,7 +154,7 @@ pub struct VisitorExport {
     pub surveys: Vec<SurveyView>,
 }
 
-/// The visitor row of an export.
+/// The visitor row: their profile and when they were seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitorRecordHeader {
     /// What they told us most recently.

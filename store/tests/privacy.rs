@@ -58,6 +58,12 @@ fn world() -> (TempStore, DurableEngine) {
             &visitor(tenant, "v1"),
             json!({"type": "create_ticket", "subject": format!("Refund to {street}"), "description": "please refund"}),
         );
+        ok(
+            &mut store,
+            14_500,
+            &visitor(tenant, "v1"),
+            json!({"type": "add_ticket_message", "ticket_id": "tkt_1", "body": format!("send it to {street}")}),
+        );
         let other = start_chat(&mut store, tenant, "v2", 20_000);
         say(
             &mut store,
@@ -100,7 +106,12 @@ fn export_holds_everything_about_the_visitor_and_nothing_else() {
     assert_eq!(export.notes.len(), 1);
     assert_eq!(export.tickets.len(), 1);
     assert_eq!(&*export.tickets[0].subject, "Refund to Acacia Avenue");
-    assert!(!export.ticket_messages.is_empty() || export.tickets[0].message_count == 0);
+    assert!(export.tickets[0].message_count >= 1);
+    assert_eq!(
+        export.ticket_messages.len() as u64,
+        export.tickets[0].message_count,
+        "every message of their ticket"
+    );
     let header = export.visitor.as_ref().expect("the visitor row");
     assert_eq!(header.profile.email.as_deref(), Some("v1@acme.example.com"));
     let text = serde_json::to_string(&export).unwrap();

@@ -384,7 +384,10 @@ fn a_visitor_profile_lists_prior_sessions_in_the_tenant() {
     let q = store.queries();
     let v1 = q.visitor(ACME, "v1").unwrap();
     assert_eq!(v1.session_count, 2);
-    assert_eq!(v1.profile.email.as_deref(), Some("v1@acme.example.com"));
+    assert_eq!(
+        v1.header.profile.email.as_deref(),
+        Some("v1@acme.example.com")
+    );
     assert_eq!(
         v1.sessions
             .iter()
@@ -392,8 +395,8 @@ fn a_visitor_profile_lists_prior_sessions_in_the_tenant() {
             .collect::<Vec<_>>(),
         vec!["ses_2", "ses_1"]
     );
-    assert_eq!(v1.first_seen_at, Timestamp(10_000));
-    assert!(v1.last_seen_at >= Timestamp(20_000));
+    assert_eq!(v1.header.first_seen_at, Timestamp(10_000));
+    assert!(v1.header.last_seen_at >= Timestamp(20_000));
     assert!(matches!(
         q.visitor("initech", "v1"),
         Err(StoreError::NotFound { .. })

@@ -32,10 +32,7 @@ pub struct OpenOptions {
 impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
-            config: EngineConfig {
-                seed: 0,
-                limits: switchboard_core::limits::Limits::default(),
-            },
+            config: EngineConfig::default(),
             create: true,
             durability: Durability::Full,
             verify: true,

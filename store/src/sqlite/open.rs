@@ -77,14 +77,13 @@ pub(crate) fn create(
     initialise: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     for suffix in ["-wal", "-shm", "-journal"] {
-        let mut name = path.as_os_str().to_os_string();
-        name.push(suffix);
-        if PathBuf::from(&name).exists() {
+        let leftover = sidecar(path, suffix);
+        if leftover.exists() {
             // SQLite would apply a leftover log to the new file.
             return Err(StoreError::Corrupt {
                 detail: format!(
                     "{} exists without its database; move it away or restore the database",
-                    PathBuf::from(name).display()
+                    leftover.display()
                 ),
             });
         }
@@ -194,9 +193,14 @@ fn check_header(path: &Path) -> Result<(), StoreError> {
 }
 
 fn has_wal(path: &Path) -> bool {
+    fs::metadata(sidecar(path, "-wal")).is_ok_and(|meta| meta.len() > 0)
+}
+
+/// SQLite's companion file of `path` (`-wal`, `-shm`, `-journal`).
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
-    name.push("-wal");
-    fs::metadata(PathBuf::from(name)).is_ok_and(|meta| meta.len() > 0)
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 fn not_a_database(path: &Path, error: rusqlite::Error) -> StoreError {
@@ -217,9 +221,7 @@ fn temporary_path(path: &Path) -> PathBuf {
 
 fn remove_if_present(path: &Path) -> Result<(), StoreError> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = path.as_os_str().to_os_string();
-        name.push(suffix);
-        match fs::remove_file(PathBuf::from(name)) {
+        match fs::remove_file(sidecar(path, suffix)) {
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => return Err(error.into()),

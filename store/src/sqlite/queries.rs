@@ -238,9 +238,7 @@ impl<'c> Queries<'c> {
         )?;
         Ok(VisitorRecord {
             visitor_id: visitor_id.to_owned(),
-            profile: header.profile,
-            first_seen_at: header.first_seen_at,
-            last_seen_at: header.last_seen_at,
+            header,
             session_count: session_count as u64,
             sessions: self.views(
                 "SELECT view FROM sessions WHERE tenant_id = ?1 AND visitor_id = ?2

@@ -45,14 +45,13 @@ fn apply_record(tx: &Transaction<'_>, tenant: &str, record: &Record) -> Result<(
             let session_no = message.session_id.0;
             let at = message.created_at.0;
             tx.prepare_cached(
-                "INSERT INTO messages (tenant_id, session_no, seq, sender_kind, created_at, view)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO messages (tenant_id, session_no, seq, created_at, view)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![
                 tenant,
                 session_no as i64,
                 message.seq as i64,
-                label(&message.sender.kind)?,
                 at,
                 view
             ])?;
@@ -392,10 +391,12 @@ fn audit(tx: &Transaction<'_>, tenant: &str, row: AuditRow<'_>) -> Result<(), St
 /// The full-text token that confines a search to one tenant: `t` and the tenant id in hex,
 /// one token for the unicode61 tokenizer whatever characters the id holds.
 pub(crate) fn tenant_key(tenant: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut key = String::with_capacity(1 + tenant.len() * 2);
     key.push('t');
     for byte in tenant.bytes() {
-        key.push_str(&format!("{byte:02x}"));
+        key.push(char::from(HEX[usize::from(byte >> 4)]));
+        key.push(char::from(HEX[usize::from(byte & 0x0f)]));
     }
     key
 }

@@ -71,7 +71,6 @@ const MIGRATIONS: &[&str] = &[
         tenant_id  TEXT NOT NULL,
         session_no INTEGER NOT NULL,
         seq        INTEGER NOT NULL,
-        sender_kind TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         erased     INTEGER NOT NULL DEFAULT 0,
         view       TEXT NOT NULL

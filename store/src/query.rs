@@ -173,3 +173,14 @@ pub struct RetentionReport {
     /// Their messages removed.
     pub messages: u64,
 }
+
+/// A host value as committed (see `DurableEngine::stage_host_value`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostValue {
+    /// The tenant it belongs to (empty for the host's global values).
+    pub tenant_id: String,
+    /// Its key within the namespace.
+    pub key: String,
+    /// The value, JSON by convention.
+    pub value: String,
+}

@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use switchboard_core::{Actor, Command, Engine, EngineConfig, Output, Reply, Timestamp};
 
+use super::host::{self, HostWrite};
 use super::open::{self, Durability};
 use super::queries::Queries;
 use super::{records, snapshots};
@@ -65,6 +66,7 @@ pub struct DurableEngine {
     connection: Connection,
     entries: Vec<String>,
     outputs: Vec<Output>,
+    host_writes: Vec<HostWrite>,
     next_seq: u64,
     since_snapshot: u64,
     snapshot_every: u64,
@@ -98,6 +100,7 @@ impl DurableEngine {
             connection,
             entries: Vec::new(),
             outputs: Vec::new(),
+            host_writes: Vec::new(),
             next_seq: snapshot_seq + 1,
             since_snapshot: 0,
             snapshot_every: options.snapshot_every.max(1),
@@ -166,10 +169,10 @@ impl DurableEngine {
         self.engine.poll_timeout()
     }
 
-    /// Steps staged and not yet committed.
+    /// Steps and host writes staged and not yet committed.
     #[must_use]
     pub fn staged(&self) -> usize {
-        self.entries.len()
+        self.entries.len() + self.host_writes.len()
     }
 
     /// Applies a command and stages it. The reply may be sent only after `commit`.
@@ -215,7 +218,7 @@ impl DurableEngine {
     /// On failure nothing is released and the store is poisoned: reopen it.
     pub fn commit(&mut self) -> Result<Vec<Output>, StoreError> {
         self.check_poisoned()?;
-        if self.entries.is_empty() {
+        if self.entries.is_empty() && self.host_writes.is_empty() {
             return Ok(std::mem::take(&mut self.outputs));
         }
         if let Err(error) = self.write_staged() {
@@ -225,6 +228,7 @@ impl DurableEngine {
         self.next_seq += self.entries.len() as u64;
         self.since_snapshot += self.entries.len() as u64;
         self.entries.clear();
+        self.host_writes.clear();
         let outputs = std::mem::take(&mut self.outputs);
         if self.since_snapshot >= self.snapshot_every {
             // A failed snapshot loses nothing (the journal holds every step); it is tried
@@ -246,6 +250,7 @@ impl DurableEngine {
             }
         }
         records::apply_outputs(&tx, &self.outputs)?;
+        host::write(&tx, &self.host_writes)?;
         tx.commit()?;
         Ok(())
     }
@@ -272,12 +277,7 @@ impl DurableEngine {
     /// committed first.
     pub fn checkpoint(&mut self) -> Result<(), StoreError> {
         self.check_poisoned()?;
-        if !self.entries.is_empty() {
-            return Err(StoreError::invalid(
-                "checkpoint",
-                "commit the staged steps first",
-            ));
-        }
+        self.require_nothing_staged()?;
         let covered = self.next_seq - 1;
         let tx = self
             .connection
@@ -341,6 +341,12 @@ impl DurableEngine {
             .map_err(|(_, error)| StoreError::from(error))
     }
 
+    pub(crate) fn push_host_write(&mut self, write: HostWrite) -> Result<(), StoreError> {
+        self.check_poisoned()?;
+        self.host_writes.push(write);
+        Ok(())
+    }
+
     pub(crate) fn connection(&self) -> &Connection {
         &self.connection
     }
@@ -353,7 +359,7 @@ impl DurableEngine {
     /// Privacy operations checkpoint afterwards, which needs every staged step committed;
     /// committing them here would release other requests' outputs to the wrong caller.
     pub(crate) fn require_nothing_staged(&self) -> Result<(), StoreError> {
-        if self.entries.is_empty() {
+        if self.entries.is_empty() && self.host_writes.is_empty() {
             Ok(())
         } else {
             Err(StoreError::invalid(

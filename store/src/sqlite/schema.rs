@@ -241,6 +241,17 @@ const MIGRATIONS: &[&str] = &[
         days      INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 2: the host's own data (credentials, keys, webhooks), written in the engine's
+    // transactions so a command and the host data it implies commit together.
+    r#"
+    CREATE TABLE host_values (
+        tenant_id TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        key       TEXT NOT NULL,
+        value     TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, namespace, key)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -182,6 +182,33 @@ impl Engine {
         self.timers.next_deadline()
     }
 
+    /// Answers a read-only command (see [`Command::is_query`]) without changing anything,
+    /// the clock included: a host may serve reads this way without journaling them. Other
+    /// commands are refused with `invalid_input`.
+    pub fn query(
+        &self,
+        now: Timestamp,
+        actor: &Actor,
+        command: Command,
+    ) -> Result<Reply, CommandError> {
+        if !command.is_query() {
+            return Err(CommandError::invalid(
+                "type",
+                format!("{} changes state: use handle", command.name()),
+            ));
+        }
+        let limits = &self.config.limits;
+        limits.check_id("actor.tenant_id", &actor.tenant_id.0)?;
+        limits.check_id("actor.id", &actor.id)?;
+        let Some(&tenant_no) = self.tenant_index.get(actor.tenant_id.as_str()) else {
+            return Err(CommandError::not_found(
+                ObjectKind::Tenant,
+                &actor.tenant_id,
+            ));
+        };
+        self.tenants[tenant_no as usize].query(now.max(self.now), limits, actor, command)
+    }
+
     /// The next output, in production order.
     #[must_use]
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -514,10 +541,24 @@ impl TenantState {
                 conversation_id,
                 active,
             } => self.set_conversation_typing(cx, actor, conversation_id, active),
+            command if command.is_query() => self.query(cx.now, cx.limits, actor, command),
+            command => self.apply_helpdesk(cx, actor, command),
+        }
+    }
+
+    /// The read-only commands.
+    fn query(
+        &self,
+        now: Timestamp,
+        limits: &crate::limits::Limits,
+        actor: &Actor,
+        command: Command,
+    ) -> Result<Reply, CommandError> {
+        match command {
             Command::GetQueueStatus {
                 queue_id,
                 department_id,
-            } => self.get_queue_status(cx, actor, queue_id, department_id),
+            } => self.get_queue_status(now, actor, queue_id, department_id),
             Command::GetSession { session_id } => self.get_session(actor, session_id),
             Command::ListQueue { queue_id } => self.list_queue(actor, &queue_id),
             Command::GetAgent { agent_id } => self.get_agent(actor, agent_id.as_ref()),
@@ -526,7 +567,12 @@ impl TenantState {
                 session_id,
                 canned_response_id,
             } => self.render_canned_command(actor, session_id, canned_response_id),
-            command => self.apply_helpdesk(cx, actor, command),
+            Command::GetTicket { ticket_id } => self.get_ticket(now, actor, ticket_id),
+            Command::ListTickets { filter } => self.list_tickets(now, limits, actor, &filter),
+            other => Err(CommandError::invalid(
+                "type",
+                format!("{} is not a query", other.name()),
+            )),
         }
     }
 
@@ -661,8 +707,6 @@ impl TenantState {
             Command::EmailTranscript { session_id, email } => {
                 self.email_transcript(cx, actor, session_id, email)
             }
-            Command::GetTicket { ticket_id } => self.get_ticket(cx.now, actor, ticket_id),
-            Command::ListTickets { filter } => self.list_tickets(cx.now, cx.limits, actor, &filter),
             other => Err(CommandError::invalid(
                 "type",
                 format!("{} is not handled here", other.name()),

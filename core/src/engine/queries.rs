@@ -1,6 +1,5 @@
 //! Read-only commands: they check the actor like any command and change nothing.
 
-use super::Ctx;
 use super::messages::Party;
 use super::state::TenantState;
 use crate::auth::{Actor, Role};
@@ -8,11 +7,12 @@ use crate::error::{CommandError, ObjectKind};
 use crate::ids::{AgentId, DepartmentId, QueueId, SessionId};
 use crate::protocol::model::{CannedScope, QueueEntryView};
 use crate::protocol::reply::Reply;
+use crate::time::Timestamp;
 
 impl TenantState {
     pub(crate) fn get_queue_status(
         &self,
-        cx: &Ctx<'_>,
+        now: Timestamp,
         _actor: &Actor,
         queue_id: Option<QueueId>,
         department_id: Option<DepartmentId>,
@@ -33,13 +33,13 @@ impl TenantState {
                     initial_message: None,
                     client_message_id: None,
                 };
-                self.route(cx.now, &request)
+                self.route(now, &request)
                     .queue
                     .ok_or_else(|| CommandError::not_found(ObjectKind::Queue, "default"))?
             }
         };
         Ok(Reply::QueueStatus {
-            status: self.queue_status_view(cx.now, queue_no),
+            status: self.queue_status_view(now, queue_no),
         })
     }
 

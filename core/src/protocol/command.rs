@@ -611,6 +611,23 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether the command only reads (`get_*`, `list_*`, `render_*`): such commands change
+    /// nothing and may be answered by [`Engine::query`](crate::Engine::query).
+    #[must_use]
+    pub fn is_query(&self) -> bool {
+        matches!(
+            self,
+            Command::GetQueueStatus { .. }
+                | Command::GetSession { .. }
+                | Command::ListQueue { .. }
+                | Command::GetAgent { .. }
+                | Command::ListCannedResponses {}
+                | Command::RenderCannedResponse { .. }
+                | Command::GetTicket { .. }
+                | Command::ListTickets { .. }
+        )
+    }
+
     /// The wire name of the command (its `type`).
     #[must_use]
     pub fn name(&self) -> &'static str {

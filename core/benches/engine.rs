@@ -519,7 +519,7 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -562,7 +562,7 @@ fn bench_messages(mode: &Mode) {
         let watch = Stopwatch::start();
         for _ in 0..BATCH {
             let (visitor, agent, session) = &chats[(k / 2) % chats.len()];
-            let actor = if k % 2 == 0 {
+            let actor = if k.is_multiple_of(2) {
                 visitor
             } else {
                 &agents[*agent as usize]

@@ -88,7 +88,7 @@ fn setup() -> Vec<(Timestamp, Actor, Command)> {
 
 /// Message `i` of the stream: both sides take turns.
 fn message(i: u64) -> (Timestamp, Actor, Command) {
-    let actor = if i % 2 == 0 {
+    let actor = if i.is_multiple_of(2) {
         Actor::new(TENANT, "v1", Role::Visitor)
     } else {
         Actor::new(TENANT, "alice", Role::Agent)

@@ -86,10 +86,10 @@ impl<'c> Walker<'c> {
                 }
                 continue;
             }
-            if self.calendar.rules.week_open_ms < skip_below {
-                if let Some(week) = self.skip_week(limit) {
-                    return Step::Week(week);
-                }
+            if self.calendar.rules.week_open_ms < skip_below
+                && let Some(week) = self.skip_week(limit)
+            {
+                return Step::Week(week);
             }
             let base = self.day * DAY_SECONDS;
             // Every interval of this date and later ones opens at or after its midnight.

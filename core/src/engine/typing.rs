@@ -154,8 +154,13 @@ impl TenantState {
         } else {
             &mut session.unread_for_agent
         };
+        let unread_before = unread.len();
         while unread.front().is_some_and(|&seq| seq <= up_to) {
             unread.pop_front();
+        }
+        // The stored session carries the unread counts: keep it in step.
+        if unread.len() != unread_before {
+            self.persist_session(cx, session_id.0);
         }
         let session = &self.sessions[&session_id.0];
         let event = Event::Read {

@@ -1,1 +1,80 @@
-fn main() {}
+//! `switchboard-server`: starts the example server and prints where it listens and how to
+//! log in.
+
+use clap::Parser;
+use switchboard_server::config::{Config, LogFormat};
+use switchboard_server::{Server, demo};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = Config::parse();
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init(),
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let server = match Server::start(config.clone()).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("switchboard-server: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    print_banner(&config, &server);
+    let signal = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("a SIGTERM handler");
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+    };
+    signal.await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    std::process::ExitCode::SUCCESS
+}
+
+fn print_banner(config: &Config, server: &Server) {
+    let base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", server.local_addr));
+    println!("Switchboard is listening on {base}");
+    println!("  REST        {base}/api/v1/live-agent/sessions");
+    println!("  WebSocket   ws://{}/ws", server.local_addr);
+    println!("  Health      {base}/healthz   Metrics {base}/metrics");
+    println!("  Database    {}", config.db.display());
+    if let Some(demo) = &server.demo {
+        println!();
+        println!("Demo tenant {} (created in this database):", demo::DOMAIN);
+        println!(
+            "  agent       {} / password as set (default \"demo\")",
+            demo::AGENT_EMAIL
+        );
+        println!(
+            "  admin       {} / password as set (default \"demo\")",
+            demo::ADMIN_EMAIL
+        );
+        println!("  widget key  {}", demo.widget_key);
+        if demo.generated_secret {
+            println!("  ERP token secret (HS256) {}", demo.jwt_secret);
+        } else {
+            println!("  ERP token secret from SWITCHBOARD_DEMO_JWT_SECRET");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! `POST /api/v1/auth/login`: a staff member's e-mail and password for an access token.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::passwords::{self, MAX_PASSWORD_BYTES};
+use crate::auth::tenant_domain::requested_domain;
+use crate::auth::tokens::{ISSUER, STAFF_AUDIENCE, ServerClaims};
+use crate::directory::Login;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Body;
+use crate::state::SharedState;
+
+/// The login body.
+#[derive(Debug, Deserialize)]
+pub struct LoginBody {
+    /// E-mail.
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// The app sends `agent`; any staff role may log in.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// Issues an access token. The tenant comes from `X-Tenant-Domain` when sent; without it,
+/// the e-mail decides, and the `Host` header only when the e-mail is staff in several
+/// tenants.
+pub async fn login(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    Body(body): Body<LoginBody>,
+) -> ApiResult<Json<Value>> {
+    if body.email.len() > 320 || body.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::invalid("password", "too long"));
+    }
+    let explicit = headers
+        .get(crate::auth::tenant_domain::TENANT_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    let mut candidates = match &explicit {
+        Some(domain) => match state.directory.tenant_by_domain(domain) {
+            Some(tenant) => state.directory.logins(&body.email, Some(&tenant)),
+            None => Vec::new(),
+        },
+        None => state.directory.logins(&body.email, None),
+    };
+    if candidates.len() > 1 {
+        let by_host = requested_domain(&headers)
+            .and_then(|(domain, _)| state.directory.tenant_by_domain(&domain));
+        candidates.retain(|login| Some(&login.tenant_id) == by_host.as_ref());
+        if candidates.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "tenant_required",
+                "this e-mail is staff in several tenants: send X-Tenant-Domain",
+            ));
+        }
+    }
+    let found: Option<Login> = candidates.into_iter().next();
+    let stored = found.as_ref().map_or_else(
+        || passwords::decoy().to_owned(),
+        |login| login.credential.password_hash.clone(),
+    );
+    let password = body.password;
+    let matches = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let Some(login) = found.filter(|_| matches) else {
+        return Err(ApiError::unauthorized(
+            "invalid_credentials",
+            "the e-mail or password is wrong",
+        ));
+    };
+    let now = jiff::Timestamp::now();
+    let ttl = state.config.access_token_ttl as i64;
+    let claims = ServerClaims {
+        iss: ISSUER.to_owned(),
+        aud: STAFF_AUDIENCE.to_owned(),
+        sub: login.agent_id.clone(),
+        tid: login.tenant_id.clone(),
+        iat: now.as_second(),
+        exp: now.as_second() + ttl,
+        iat_ms: now.as_millisecond(),
+        origin: None,
+    };
+    let token = state.signing.sign(&claims)?;
+    let domain = state.directory.primary_domain(&login.tenant_id);
+    tracing::info!(tenant = %login.tenant_id, "staff login");
+    Ok(Json(json!({
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_in": ttl,
+        "agent": {
+            "id": login.agent_id,
+            "email": login.credential.email,
+            "name": login.credential.name,
+            "role": login.credential.role,
+            "tenant_id": login.tenant_id,
+            "tenant_domain": domain,
+        },
+    })))
+}

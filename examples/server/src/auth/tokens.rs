@@ -1,0 +1,190 @@
+//! JSON Web Tokens, HS256 only.
+//!
+//! Two kinds are accepted:
+//! - the server's own, signed with its signing key: staff access tokens from login
+//!   (`aud` = `switchboard-staff`) and visitor tokens from widget init
+//!   (`aud` = `switchboard-visitor`), both with `iss` = `switchboard` and the tenant in `tid`;
+//! - ERP user tokens, signed with the tenant's own secret, naming the user by `email` or
+//!   `sub` and optionally `name`; `aud` and `iss` are checked when the tenant sets them.
+//!
+//! Every other algorithm, `none` included, is refused before any key is tried, so a token
+//! cannot choose how it is verified.
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::directory::ErpTokens;
+use crate::error::ApiError;
+
+/// `iss` of the server's tokens.
+pub const ISSUER: &str = "switchboard";
+/// `aud` of staff access tokens.
+pub const STAFF_AUDIENCE: &str = "switchboard-staff";
+/// `aud` of visitor tokens.
+pub const VISITOR_AUDIENCE: &str = "switchboard-visitor";
+/// The longest token accepted, in bytes.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// Claims of the server's own tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerClaims {
+    /// `switchboard`.
+    pub iss: String,
+    /// Staff or visitor audience.
+    pub aud: String,
+    /// Agent id or visitor id.
+    pub sub: String,
+    /// Tenant id.
+    pub tid: String,
+    /// Issued at (seconds).
+    pub iat: i64,
+    /// Expires at (seconds).
+    pub exp: i64,
+    /// Issued at (milliseconds), compared with a forced logout.
+    #[serde(default)]
+    pub iat_ms: i64,
+    /// The origin a visitor token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+}
+
+/// Claims of an ERP user token (seed format: `sub`, `email`, `name`, `role`, `exp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErpClaims {
+    /// Subject.
+    #[serde(default)]
+    pub sub: Option<String>,
+    /// E-mail (preferred as the user's account).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `agent`, `supervisor`, `admin`... : staff single sign-on when that staff member exists.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Expiry (seconds); required.
+    pub exp: i64,
+}
+
+impl ErpClaims {
+    /// The user's account: `email`, else `sub`.
+    #[must_use]
+    pub fn account(&self) -> Option<&str> {
+        self.email
+            .as_deref()
+            .or(self.sub.as_deref())
+            .map(str::trim)
+            .filter(|account| !account.is_empty())
+    }
+}
+
+/// The server's signing key.
+#[derive(Clone)]
+pub struct SigningKey {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl SigningKey {
+    /// A key from secret bytes.
+    #[must_use]
+    pub fn new(secret: &[u8]) -> Self {
+        SigningKey {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+
+    /// Signs server claims.
+    pub fn sign(&self, claims: &ServerClaims) -> Result<String, ApiError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding).map_err(
+            |error| {
+                tracing::error!(error = %error, "signing a token failed");
+                ApiError::internal()
+            },
+        )
+    }
+
+    /// Verifies one of the server's tokens. `Ok(None)`: the signature is not ours (it may
+    /// be an ERP token).
+    pub fn verify(&self, token: &str) -> Result<Option<ServerClaims>, ApiError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[STAFF_AUDIENCE, VISITOR_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        match jsonwebtoken::decode::<ServerClaims>(token, &self.decoding, &validation) {
+            Ok(data) => Ok(Some(data.claims)),
+            Err(error) if matches!(error.kind(), ErrorKind::InvalidSignature) => Ok(None),
+            Err(error) => Err(refusal(error.kind())),
+        }
+    }
+}
+
+/// Checks the token's header before any key: HS256 only.
+pub fn check_algorithm(token: &str) -> Result<(), ApiError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "the token is too long",
+        ));
+    }
+    match jsonwebtoken::decode_header(token) {
+        Ok(header) if header.alg == Algorithm::HS256 => Ok(()),
+        Ok(header) => Err(ApiError::unauthorized(
+            "invalid_token",
+            format!("algorithm {:?} is not accepted", header.alg),
+        )),
+        Err(_) => Err(ApiError::unauthorized(
+            "invalid_token",
+            "the token is malformed or its algorithm is not accepted",
+        )),
+    }
+}
+
+/// Verifies an ERP user token with the tenant's settings.
+pub fn verify_erp(token: &str, settings: &ErpTokens) -> Result<ErpClaims, ApiError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp"]);
+    match &settings.audience {
+        Some(audience) => validation.set_audience(&[audience]),
+        None => validation.validate_aud = false,
+    }
+    if let Some(issuer) = &settings.issuer {
+        validation.set_issuer(&[issuer]);
+    }
+    let key = DecodingKey::from_secret(settings.secret.as_bytes());
+    let claims = jsonwebtoken::decode::<ErpClaims>(token, &key, &validation)
+        .map_err(|error| refusal(error.kind()))?
+        .claims;
+    if claims.account().is_none() {
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "the token names no user (email or sub)",
+        ));
+    }
+    Ok(claims)
+}
+
+fn refusal(kind: &ErrorKind) -> ApiError {
+    match kind {
+        ErrorKind::ExpiredSignature => {
+            ApiError::unauthorized("token_expired", "the token has expired")
+        }
+        ErrorKind::InvalidSignature => {
+            ApiError::unauthorized("invalid_token", "the token's signature does not verify")
+        }
+        ErrorKind::InvalidAudience => {
+            ApiError::unauthorized("invalid_token", "the token's audience is not accepted")
+        }
+        ErrorKind::InvalidIssuer => {
+            ApiError::unauthorized("invalid_token", "the token's issuer is not accepted")
+        }
+        ErrorKind::MissingRequiredClaim(claim) => ApiError::unauthorized(
+            "invalid_token",
+            format!("the token lacks the {claim} claim"),
+        ),
+        _ => ApiError::unauthorized("invalid_token", "the token is not valid"),
+    }
+}

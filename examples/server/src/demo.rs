@@ -1,0 +1,127 @@
+//! The demo tenant a new database starts with, so the server is usable at once.
+
+use serde_json::json;
+use switchboard_core::{Actor, Command, Role};
+
+use crate::auth::passwords;
+use crate::config::Config;
+use crate::directory::{self, Credential, ErpTokens, TenantRecord, WidgetKey, namespace};
+use crate::engine_loop::EngineHandle;
+use crate::error::ApiError;
+
+/// The demo tenant's id.
+pub const TENANT_ID: &str = "demo";
+/// Its domain.
+pub const DOMAIN: &str = "demo.localhost";
+/// The demo agent's login.
+pub const AGENT_EMAIL: &str = "agent@demo.localhost";
+/// The demo administrator's login.
+pub const ADMIN_EMAIL: &str = "admin@demo.localhost";
+
+/// What was created, for the start-up banner.
+#[derive(Debug, Clone)]
+pub struct DemoTenant {
+    /// The ERP token secret.
+    pub jwt_secret: String,
+    /// Whether the secret was generated (and must be printed).
+    pub generated_secret: bool,
+    /// The widget key.
+    pub widget_key: String,
+}
+
+/// Creates the demo tenant: a support department and queue, an agent and an admin, a
+/// widget key for local origins, and the ERP token secret.
+pub async fn create(
+    engine: &EngineHandle,
+    directory: &directory::Directory,
+    config: &Config,
+) -> Result<DemoTenant, ApiError> {
+    let root = Actor::new(TENANT_ID, "setup", Role::Superadmin);
+    let admin = Actor::new(TENANT_ID, ADMIN_EMAIL, Role::TenantAdmin);
+    let (jwt_secret, generated_secret) = match &config.demo_jwt_secret {
+        Some(secret) => (secret.clone(), false),
+        None => (crate::random_token(32), true),
+    };
+    let port = config.listen.port();
+    let tenant = TenantRecord {
+        domains: vec![
+            DOMAIN.to_owned(),
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+        ],
+        erp: ErpTokens {
+            secret: jwt_secret.clone(),
+            audience: None,
+            issuer: None,
+        },
+        token_epoch: 0,
+    };
+    let widget_key = format!("wk_{}", crate::random_token(12));
+    let origins = ["localhost", "127.0.0.1", DOMAIN]
+        .iter()
+        .map(|host| format!("http://{host}:{port}"))
+        .collect();
+    let settings = serde_json::from_value(json!({
+        "name": "Demo",
+        "default_queue_id": "support",
+        "branding": { "welcome_message": "Hi! How can we help?", "primary_color": "#2563eb" }
+    }))
+    .expect("valid demo settings");
+    let password = config.demo_password.clone();
+    let hash = tokio::task::spawn_blocking(move || passwords::hash(&password))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|_| ApiError::internal())?;
+    let mut writes = vec![
+        directory::write(TENANT_ID, namespace::TENANT, "settings", &tenant),
+        directory::write(
+            TENANT_ID,
+            namespace::WIDGET_KEY,
+            &widget_key,
+            &WidgetKey {
+                label: "Demo widget".to_owned(),
+                allowed_origins: origins,
+                revoked: false,
+            },
+        ),
+    ];
+    engine
+        .execute_with(root, Command::CreateTenant { settings }, writes.clone())
+        .await?;
+    directory.apply(&writes);
+    let steps = [
+        json!({"type": "upsert_department", "department": {"id": "support", "name": "Support"}}),
+        json!({"type": "upsert_queue", "queue": {"id": "support", "name": "Support", "department_id": "support"}}),
+    ];
+    for step in steps {
+        let command: Command = serde_json::from_value(step).expect("valid demo command");
+        engine.execute(admin.clone(), command).await?;
+    }
+    writes.clear();
+    for (email, name, role) in [
+        (AGENT_EMAIL, "Demo Agent", "agent"),
+        (ADMIN_EMAIL, "Demo Admin", "tenant_admin"),
+    ] {
+        let profile = json!({"type": "upsert_agent", "agent": {
+            "id": email, "name": name, "email": email, "role": role,
+            "departments": ["support"], "max_concurrent_chats": 5
+        }});
+        let credential = Credential {
+            email: email.to_owned(),
+            password_hash: hash.clone(),
+            name: name.to_owned(),
+            role: serde_json::from_value(json!(role)).expect("a staff role"),
+        };
+        let write = directory::write(TENANT_ID, namespace::CREDENTIAL, email, &credential);
+        let command: Command = serde_json::from_value(profile).expect("valid demo command");
+        engine
+            .execute_with(admin.clone(), command, vec![write.clone()])
+            .await?;
+        directory.apply(&[write]);
+    }
+    Ok(DemoTenant {
+        jwt_secret,
+        generated_secret,
+        widget_key,
+    })
+}

@@ -1,0 +1,363 @@
+//! The engine thread: the only owner of the engine and its store.
+//!
+//! Requests queue on a bounded channel. The thread takes everything waiting (up to a batch),
+//! applies each command, commits the whole group in one transaction (one fsync), and only
+//! then answers the requests and releases the outputs: nothing leaves the process before it
+//! is durable. Deadlines are fired between batches. A full queue is refused at once with
+//! `overloaded` instead of growing without bound.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::http::StatusCode;
+use switchboard_core::{Actor, Command, Output, Reply, Timestamp};
+use switchboard_store::{DurableEngine, OpenOptions};
+use tokio::sync::oneshot;
+
+use crate::error::ApiError;
+
+/// Most requests applied in one group commit.
+const MAX_BATCH: usize = 2_048;
+/// Requests waiting for the engine before new ones are refused.
+const QUEUE_CAPACITY: usize = 65_536;
+/// Longest sleep when no deadline is armed.
+const IDLE_WAKE: Duration = Duration::from_millis(500);
+
+/// What a command's caller gets: the reply and the step's time, or the error.
+pub type CommandResult = Result<(Reply, Timestamp), ApiError>;
+/// Called once with the result, after the commit (or at once on a refusal).
+pub type Respond = Box<dyn FnOnce(CommandResult) + Send>;
+/// A host value to write with a command: (tenant, namespace, key, value or removal).
+pub type HostWrite = (String, &'static str, String, Option<String>);
+type Task = Box<dyn FnOnce(&mut DurableEngine) + Send>;
+
+/// Where committed outputs go (the WebSocket hub, effects, webhooks, metrics).
+pub trait Release: Send + Sync + 'static {
+    /// Called on the engine thread after each commit, in commit order.
+    fn release(&self, outputs: Vec<Output>);
+}
+
+enum Job {
+    Command {
+        actor: Actor,
+        command: Box<Command>,
+        host_writes: Vec<HostWrite>,
+        respond: Respond,
+    },
+    Task(Task),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A cloneable handle to the engine thread.
+#[derive(Clone)]
+pub struct EngineHandle {
+    jobs: SyncSender<Job>,
+    healthy: Arc<AtomicBool>,
+}
+
+impl EngineHandle {
+    /// Starts the engine thread over an opened store.
+    pub fn start(
+        store: DurableEngine,
+        reopen: (PathBuf, OpenOptions),
+        release: Arc<dyn Release>,
+    ) -> EngineHandle {
+        let (jobs, receiver) = mpsc::sync_channel(QUEUE_CAPACITY);
+        let healthy = Arc::new(AtomicBool::new(true));
+        let engine_loop = EngineLoop {
+            store: Some(store),
+            reopen,
+            release,
+            healthy: healthy.clone(),
+            clock: Clock::default(),
+            answers: Vec::new(),
+        };
+        std::thread::Builder::new()
+            .name("switchboard-engine".into())
+            .spawn(move || engine_loop.run(receiver))
+            .expect("the engine thread starts");
+        EngineHandle { jobs, healthy }
+    }
+
+    /// Whether the store is usable (false after a failed commit that could not reopen).
+    #[must_use]
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Submits a command; `respond` is called after its commit. Refused at once when the
+    /// engine is overloaded or stopped.
+    pub fn submit(
+        &self,
+        actor: Actor,
+        command: Command,
+        host_writes: Vec<HostWrite>,
+        respond: Respond,
+    ) {
+        let job = Job::Command {
+            actor,
+            command: Box::new(command),
+            host_writes,
+            respond,
+        };
+        if let Err(error) = self.jobs.try_send(job) {
+            let (job, refusal) = match error {
+                TrySendError::Full(job) => (
+                    job,
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "overloaded",
+                        "the engine is busy; retry shortly",
+                    ),
+                ),
+                TrySendError::Disconnected(job) => {
+                    (job, ApiError::unavailable("the server is shutting down"))
+                }
+            };
+            if let Job::Command { respond, .. } = job {
+                respond(Err(refusal));
+            }
+        }
+    }
+
+    /// Runs a command and waits for its committed reply.
+    pub async fn execute(&self, actor: Actor, command: Command) -> CommandResult {
+        self.execute_with(actor, command, Vec::new()).await
+    }
+
+    /// Runs a command with host values committed in the same transaction.
+    pub async fn execute_with(
+        &self,
+        actor: Actor,
+        command: Command,
+        host_writes: Vec<HostWrite>,
+    ) -> CommandResult {
+        let (sender, receiver) = oneshot::channel();
+        self.submit(
+            actor,
+            command,
+            host_writes,
+            Box::new(move |result| {
+                let _ = sender.send(result);
+            }),
+        );
+        receiver
+            .await
+            .unwrap_or_else(|_| Err(ApiError::unavailable("the engine stopped")))
+    }
+
+    /// Runs `task` on the engine thread with nothing staged; what it stages is committed
+    /// and released after it returns.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        task: impl FnOnce(&mut DurableEngine) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (sender, receiver) = oneshot::channel();
+        let job = Job::Task(Box::new(move |store| {
+            let _ = sender.send(task(store));
+        }));
+        self.jobs.try_send(job).map_err(|error| match error {
+            TrySendError::Full(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "the engine is busy; retry shortly",
+            ),
+            TrySendError::Disconnected(_) => ApiError::unavailable("the engine stopped"),
+        })?;
+        receiver
+            .await
+            .map_err(|_| ApiError::unavailable("the engine stopped"))
+    }
+
+    /// Commits what is waiting, closes the store cleanly (final snapshot) and stops.
+    pub async fn shutdown(&self) {
+        let (sender, receiver) = oneshot::channel();
+        if self.jobs.send(Job::Shutdown(sender)).is_ok() {
+            let _ = receiver.await;
+        }
+    }
+}
+
+/// Wall-clock milliseconds, never going backwards within the process.
+#[derive(Default)]
+struct Clock {
+    last: i64,
+}
+
+impl Clock {
+    fn now(&mut self) -> Timestamp {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as i64);
+        self.last = self.last.max(wall);
+        Timestamp(self.last)
+    }
+}
+
+struct EngineLoop {
+    store: Option<DurableEngine>,
+    reopen: (PathBuf, OpenOptions),
+    release: Arc<dyn Release>,
+    healthy: Arc<AtomicBool>,
+    clock: Clock,
+    answers: Vec<(Respond, Reply, Timestamp)>,
+}
+
+impl EngineLoop {
+    fn run(mut self, jobs: mpsc::Receiver<Job>) {
+        loop {
+            let wait = self.until_next_deadline();
+            let first = match jobs.recv_timeout(wait) {
+                Ok(job) => Some(job),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let now = self.clock.now();
+            if let Some(store) = self.store.as_mut()
+                && let Err(error) = store.handle_timeout(now)
+            {
+                tracing::error!(code = error.code(), "firing deadlines failed");
+            }
+            let mut batch = first
+                .into_iter()
+                .chain(std::iter::from_fn(|| jobs.try_recv().ok()));
+            let mut taken = 0;
+            let mut shutdown = None;
+            for job in batch.by_ref() {
+                taken += 1;
+                match job {
+                    Job::Command {
+                        actor,
+                        command,
+                        host_writes,
+                        respond,
+                    } => self.apply(now, &actor, *command, host_writes, respond),
+                    Job::Task(task) => {
+                        self.flush();
+                        if let Some(store) = self.store.as_mut() {
+                            task(store);
+                        }
+                        self.flush();
+                    }
+                    Job::Shutdown(done) => {
+                        shutdown = Some(done);
+                        break;
+                    }
+                }
+                if taken >= MAX_BATCH {
+                    break;
+                }
+            }
+            self.flush();
+            if let Some(done) = shutdown {
+                self.close();
+                let _ = done.send(());
+                return;
+            }
+        }
+        self.close();
+    }
+
+    fn until_next_deadline(&self) -> Duration {
+        let Some(deadline) = self.store.as_ref().and_then(DurableEngine::poll_timeout) else {
+            return IDLE_WAKE;
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as i64);
+        Duration::from_millis((deadline.0 - now).clamp(0, IDLE_WAKE.as_millis() as i64) as u64)
+    }
+
+    fn apply(
+        &mut self,
+        now: Timestamp,
+        actor: &Actor,
+        command: Command,
+        host_writes: Vec<HostWrite>,
+        respond: Respond,
+    ) {
+        let Some(store) = self.store.as_mut() else {
+            respond(Err(ApiError::unavailable("the store is unavailable")));
+            return;
+        };
+        if command.is_query() {
+            // Reads change nothing: answered from memory, never journaled.
+            respond(
+                store
+                    .engine()
+                    .query(now, actor, command)
+                    .map(|reply| (reply, now))
+                    .map_err(ApiError::from),
+            );
+            return;
+        }
+        match store.handle(now, actor, command) {
+            Ok(reply) => {
+                for (tenant, namespace, key, value) in host_writes {
+                    if let Err(error) =
+                        store.stage_host_value(&tenant, namespace, &key, value.as_deref())
+                    {
+                        // Sizes are checked before submitting; this is a programming error,
+                        // and the command itself is already applied.
+                        tracing::error!(code = error.code(), namespace, "host value refused");
+                    }
+                }
+                self.answers.push((respond, reply, now));
+            }
+            Err(error) => respond(Err(error.into())),
+        }
+    }
+
+    /// Commits what is staged, then answers and releases.
+    fn flush(&mut self) {
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        let started = Instant::now();
+        match store.commit() {
+            Ok(outputs) => {
+                crate::metrics::record_commit(self.answers.len(), started.elapsed());
+                for (respond, reply, now) in self.answers.drain(..) {
+                    respond(Ok((reply, now)));
+                }
+                if !outputs.is_empty() {
+                    self.release.release(outputs);
+                }
+            }
+            Err(error) => {
+                tracing::error!(code = error.code(), error = %error, "commit failed; reopening the store");
+                for (respond, _, _) in self.answers.drain(..) {
+                    respond(Err(ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "storage_unavailable",
+                        "the step could not be stored; nothing was changed",
+                    )));
+                }
+                self.store = None;
+                let (path, options) = &self.reopen;
+                match DurableEngine::open(path, options.clone()) {
+                    Ok((store, recovery)) => {
+                        tracing::info!(replayed = recovery.replayed, "store reopened");
+                        self.store = Some(store);
+                    }
+                    Err(error) => {
+                        tracing::error!(code = error.code(), error = %error, "the store cannot be reopened");
+                        self.healthy.store(false, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        self.flush();
+        if let Some(store) = self.store.take()
+            && let Err(error) = store.close()
+        {
+            tracing::error!(code = error.code(), error = %error, "closing the store failed");
+        }
+    }
+}

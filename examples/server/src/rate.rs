@@ -1,0 +1,81 @@
+//! Rate limits (GCRA from `governor`): per client IP on REST, per tenant on REST and
+//! WebSocket commands, per WebSocket connection on its commands. A limit of 0 disables it.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use axum::http::StatusCode;
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::error::ApiError;
+
+/// The server's keyed limiters.
+pub struct RateLimits {
+    per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_tenant: Option<DefaultKeyedRateLimiter<String>>,
+    per_socket: Option<NonZeroU32>,
+}
+
+impl RateLimits {
+    /// Limits of `per_ip`, `per_tenant` and `per_socket` events per second, each with a
+    /// burst of twice its rate.
+    #[must_use]
+    pub fn new(per_ip: u32, per_tenant: u32, per_socket: u32) -> Self {
+        RateLimits {
+            per_ip: quota(per_ip).map(RateLimiter::keyed),
+            per_tenant: quota(per_tenant).map(RateLimiter::keyed),
+            per_socket: NonZeroU32::new(per_socket),
+        }
+    }
+
+    /// Counts a REST request from `ip`.
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
+        match &self.per_ip {
+            Some(limiter) if limiter.check_key(&ip).is_err() => Err(too_many("client")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a request or command in a tenant.
+    pub fn check_tenant(&self, tenant_id: &str) -> Result<(), ApiError> {
+        match &self.per_tenant {
+            Some(limiter) if limiter.check_key(&tenant_id.to_owned()).is_err() => {
+                Err(too_many("tenant"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A limiter for one WebSocket connection's commands.
+    #[must_use]
+    pub fn socket_limiter(&self) -> Option<DefaultDirectRateLimiter> {
+        self.per_socket
+            .and_then(|rate| quota(rate.get()))
+            .map(RateLimiter::direct)
+    }
+
+    /// Drops state of keys that have refilled (call now and then).
+    pub fn forget_idle(&self) {
+        if let Some(limiter) = &self.per_ip {
+            limiter.retain_recent();
+        }
+        if let Some(limiter) = &self.per_tenant {
+            limiter.retain_recent();
+        }
+    }
+}
+
+fn quota(per_second: u32) -> Option<Quota> {
+    let rate = NonZeroU32::new(per_second)?;
+    let burst = NonZeroU32::new(per_second.saturating_mul(2)).unwrap_or(rate);
+    Some(Quota::per_second(rate).allow_burst(burst))
+}
+
+/// The 429 answer.
+pub fn too_many(scope: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many requests for this {scope}; slow down"),
+    )
+}

@@ -1,0 +1,74 @@
+//! What every handler shares.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use switchboard_store::Reader;
+
+use crate::auth::tokens::SigningKey;
+use crate::config::Config;
+use crate::directory::Directory;
+use crate::engine_loop::EngineHandle;
+use crate::error::ApiError;
+use crate::rate::RateLimits;
+use crate::ws::Hub;
+
+/// The shared state.
+pub struct AppState {
+    /// Options.
+    pub config: Config,
+    /// The engine thread.
+    pub engine: EngineHandle,
+    /// Host data.
+    pub directory: Arc<Directory>,
+    /// WebSocket streams.
+    pub hub: Arc<Hub>,
+    /// The server's token key.
+    pub signing: SigningKey,
+    /// Rate limits.
+    pub limits: RateLimits,
+    /// Read-only connections for queries.
+    pub readers: Arc<ReaderPool>,
+}
+
+/// The state as handlers receive it.
+pub type SharedState = Arc<AppState>;
+
+/// A pool of read-only store connections, used from blocking threads.
+pub struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Reader>>,
+}
+
+impl ReaderPool {
+    /// A pool over the database at `path`.
+    #[must_use]
+    pub fn new(path: PathBuf) -> Self {
+        ReaderPool {
+            path,
+            idle: Mutex::default(),
+        }
+    }
+
+    /// Runs `query` on a read-only connection in a blocking thread.
+    pub async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        query: impl FnOnce(&Reader) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let reader = match pool.idle.lock().expect("reader pool").pop() {
+                Some(reader) => reader,
+                None => Reader::open(&pool.path)?,
+            };
+            let result = query(&reader);
+            let mut idle = pool.idle.lock().expect("reader pool");
+            if idle.len() < 16 {
+                idle.push(reader);
+            }
+            result
+        })
+        .await
+        .map_err(|_| ApiError::internal())?
+    }
+}

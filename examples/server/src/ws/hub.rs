@@ -1,0 +1,193 @@
+//! Routes committed events to the streams of their recipients.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use switchboard_core::ids::TenantId;
+use switchboard_core::{Event, Recipient};
+
+use super::stream::{Stream, StreamEnd};
+
+type Routes = HashMap<TenantId, HashMap<Recipient, Vec<Arc<Stream>>>>;
+
+/// Every open stream, by recipient and by id.
+pub struct Hub {
+    routes: RwLock<Routes>,
+    by_id: Mutex<HashMap<String, Arc<Stream>>>,
+    capacity: usize,
+    resume_window: Duration,
+    sockets: AtomicUsize,
+}
+
+impl Hub {
+    /// A hub whose streams keep `capacity` events and wait `resume_window` for a resume.
+    #[must_use]
+    pub fn new(capacity: usize, resume_window: Duration) -> Self {
+        Hub {
+            routes: RwLock::default(),
+            by_id: Mutex::default(),
+            capacity,
+            resume_window,
+            sockets: AtomicUsize::new(0),
+        }
+    }
+
+    /// Opens a new stream for a recipient.
+    pub fn open(&self, tenant_id: TenantId, recipient: Recipient, owner: Arc<str>) -> Arc<Stream> {
+        let stream = Arc::new(Stream::new(
+            new_stream_id(),
+            tenant_id.clone(),
+            recipient.clone(),
+            owner,
+            self.capacity,
+        ));
+        self.routes
+            .write()
+            .expect("hub lock")
+            .entry(tenant_id)
+            .or_default()
+            .entry(recipient)
+            .or_default()
+            .push(stream.clone());
+        self.by_id
+            .lock()
+            .expect("hub lock")
+            .insert(stream.id.clone(), stream.clone());
+        stream
+    }
+
+    /// A detached stream the same identity may resume.
+    #[must_use]
+    pub fn find(&self, id: &str, tenant_id: &TenantId, owner: &str) -> Option<Arc<Stream>> {
+        self.by_id
+            .lock()
+            .expect("hub lock")
+            .get(id)
+            .filter(|stream| &stream.tenant_id == tenant_id && &*stream.owner == owner)
+            .filter(|stream| !stream.attached())
+            .cloned()
+    }
+
+    /// Delivers a committed event to every stream of its recipients.
+    pub fn deliver(&self, tenant_id: &TenantId, to: &[Recipient], event: &Event) {
+        let routes = self.routes.read().expect("hub lock");
+        let Some(tenant) = routes.get(tenant_id) else {
+            return;
+        };
+        let mut json: Option<String> = None;
+        for recipient in to {
+            for stream in tenant.get(recipient).into_iter().flatten() {
+                let text = json
+                    .get_or_insert_with(|| serde_json::to_string(event).expect("events serialize"));
+                stream.push(text);
+            }
+        }
+    }
+
+    /// Ends the streams of one recipient (a forced logout).
+    pub fn end_recipient(&self, tenant_id: &TenantId, recipient: &Recipient, end: StreamEnd) {
+        let routes = self.routes.read().expect("hub lock");
+        if let Some(streams) = routes
+            .get(tenant_id)
+            .and_then(|tenant| tenant.get(recipient))
+        {
+            for stream in streams {
+                stream.end(end);
+            }
+        }
+    }
+
+    /// Ends every stream (shutdown).
+    pub fn end_all(&self, end: StreamEnd) {
+        for stream in self.by_id.lock().expect("hub lock").values() {
+            stream.end(end);
+        }
+    }
+
+    /// Forgets streams detached longer than the resume window.
+    pub fn sweep(&self) {
+        let Some(cutoff) = Instant::now().checked_sub(self.resume_window) else {
+            return;
+        };
+        let expired: Vec<Arc<Stream>> = {
+            let mut by_id = self.by_id.lock().expect("hub lock");
+            let expired: Vec<Arc<Stream>> = by_id
+                .values()
+                .filter(|stream| stream.expired(cutoff))
+                .cloned()
+                .collect();
+            for stream in &expired {
+                by_id.remove(&stream.id);
+            }
+            expired
+        };
+        if expired.is_empty() {
+            return;
+        }
+        let mut routes = self.routes.write().expect("hub lock");
+        for stream in expired {
+            if let Some(tenant) = routes.get_mut(&stream.tenant_id) {
+                if let Some(list) = tenant.get_mut(&stream.recipient) {
+                    list.retain(|kept| !Arc::ptr_eq(kept, &stream));
+                    if list.is_empty() {
+                        tenant.remove(&stream.recipient);
+                    }
+                }
+                if tenant.is_empty() {
+                    routes.remove(&stream.tenant_id);
+                }
+            }
+        }
+    }
+
+    /// Streams held (attached or waiting for a resume).
+    #[must_use]
+    pub fn streams(&self) -> usize {
+        self.by_id.lock().expect("hub lock").len()
+    }
+
+    /// Whether a recipient has an attached socket.
+    #[must_use]
+    pub fn is_connected(&self, tenant_id: &TenantId, recipient: &Recipient) -> bool {
+        let routes = self.routes.read().expect("hub lock");
+        routes
+            .get(tenant_id)
+            .and_then(|tenant| tenant.get(recipient))
+            .is_some_and(|streams| streams.iter().any(|stream| stream.attached()))
+    }
+
+    /// Counts an open socket; `None` when `max` are open.
+    pub fn admit_socket(self: &Arc<Self>, max: usize) -> Option<SocketSlot> {
+        let previous = self.sockets.fetch_add(1, Ordering::AcqRel);
+        if previous >= max {
+            self.sockets.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(SocketSlot { hub: self.clone() })
+    }
+
+    /// Open sockets.
+    #[must_use]
+    pub fn sockets(&self) -> usize {
+        self.sockets.load(Ordering::Acquire)
+    }
+}
+
+/// Holds one socket's place; released on drop.
+pub struct SocketSlot {
+    hub: Arc<Hub>,
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        self.hub.sockets.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn new_stream_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS random source");
+    format!("str_{}", hex::encode(bytes))
+}

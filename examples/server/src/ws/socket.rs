@@ -1,0 +1,359 @@
+//! One WebSocket connection: hello, then commands in and events out until either side
+//! closes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::http::header::ORIGIN;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use switchboard_core::{Command, Recipient};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+
+use super::frames::{self, ClientFrame, MAX_CLIENT_FRAME_BYTES, Welcome};
+use super::stream::{Resume, Stream, StreamEnd};
+use crate::auth::{self, Caller, Identity};
+use crate::error::ApiError;
+use crate::state::SharedState;
+
+/// Commands a connection may have waiting for the engine; reading pauses beyond this.
+const MAX_IN_FLIGHT: usize = 256;
+/// Time allowed for the hello frame.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Close codes (4000-4999 are the application's).
+const CLOSE_UNAUTHORIZED: u16 = 4401;
+const CLOSE_POLICY: u16 = 4008;
+const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// `GET /ws`: upgrades to the WebSocket protocol.
+pub async fn upgrade(
+    State(state): State<SharedState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Err(error) = state.limits.check_ip(peer.ip()) {
+        return error.into_response();
+    }
+    let Some(slot) = state.hub.admit_socket(state.config.max_connections) else {
+        return ApiError::unavailable("too many connections").into_response();
+    };
+    upgrade
+        .max_message_size(MAX_CLIENT_FRAME_BYTES)
+        .max_frame_size(MAX_CLIENT_FRAME_BYTES)
+        .on_upgrade(move |socket| async move {
+            let _slot = slot;
+            Connection::run(socket, state, headers).await;
+        })
+}
+
+struct Reply {
+    frame: String,
+    _permit: OwnedSemaphorePermit,
+}
+
+struct Connection {
+    state: SharedState,
+    caller: Caller,
+    stream: Arc<Stream>,
+}
+
+impl Connection {
+    async fn run(mut socket: WebSocket, state: SharedState, headers: HeaderMap) {
+        let (caller, resume) = match hello(&mut socket, &state, &headers).await {
+            Ok(found) => found,
+            Err(error) => {
+                let _ = socket
+                    .send(Message::Text(
+                        frames::error(error.code, &error.message).into(),
+                    ))
+                    .await;
+                close(&mut socket, CLOSE_UNAUTHORIZED, error.code).await;
+                return;
+            }
+        };
+        let recipient = if caller.is_staff() {
+            Recipient::Staff {
+                id: caller.actor.id.as_ref().into(),
+            }
+        } else {
+            Recipient::Visitor {
+                id: caller.actor.id.clone(),
+            }
+        };
+        let (stream, resumed, resync) = attach(&state, &caller, recipient, resume);
+        let welcome = Welcome {
+            kind: "welcome",
+            stream_id: &stream.id,
+            resumed,
+            resync,
+            last_seq: stream.last_seq(),
+            heartbeat_ms: state.config.heartbeat * 1_000,
+            actor: &caller.actor,
+        };
+        let text = serde_json::to_string(&welcome).expect("welcome serializes");
+        if socket.send(Message::Text(text.into())).await.is_err() {
+            stream.detach();
+            return;
+        }
+        let connection = Connection {
+            state,
+            caller,
+            stream,
+        };
+        connection.report_presence(true).await;
+        crate::metrics::socket_opened();
+        connection.serve(socket).await;
+        crate::metrics::socket_closed();
+        connection.stream.detach();
+        connection.report_presence(false).await;
+    }
+
+    async fn serve(&self, socket: WebSocket) {
+        let (mut sink, mut incoming) = socket.split();
+        let (replies_tx, mut replies) = mpsc::unbounded_channel::<Reply>();
+        let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let limiter = self.state.limits.socket_limiter();
+        let heartbeat = Duration::from_secs(self.state.config.heartbeat.max(1));
+        let mut ticker = tokio::time::interval(heartbeat);
+        ticker.tick().await;
+        let mut last_heard = Instant::now();
+        let mut frames = Vec::new();
+        loop {
+            tokio::select! {
+                () = self.stream.wait() => {
+                    frames.clear();
+                    if let Err(end) = self.stream.take_unwritten(&mut frames) {
+                        let _ = sink.send(Message::Text(frames::error(end.code(), "the stream ended").into())).await;
+                        let code = if end == StreamEnd::Shutdown { CLOSE_GOING_AWAY } else { CLOSE_POLICY };
+                        let _ = sink.send(close_message(code, end.code())).await;
+                        return;
+                    }
+                    crate::metrics::events_sent(frames.len());
+                    for frame in frames.drain(..) {
+                        if sink.feed(Message::Text(Utf8Bytes::from(&*frame))).await.is_err() {
+                            return;
+                        }
+                    }
+                    if sink.flush().await.is_err() {
+                        return;
+                    }
+                }
+                Some(reply) = replies.recv() => {
+                    if sink.send(Message::Text(reply.frame.into())).await.is_err() {
+                        return;
+                    }
+                }
+                message = incoming.next() => {
+                    let Some(Ok(message)) = message else { return };
+                    last_heard = Instant::now();
+                    match message {
+                        Message::Text(text) => {
+                            let permit = in_flight.clone().acquire_owned().await.expect("never closed");
+                            if let Some(frame) = self.on_text(&text, limiter.as_ref(), permit, &replies_tx)
+                                && sink.send(Message::Text(frame.into())).await.is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Message::Binary(_) => {
+                            let _ = sink.send(Message::Text(frames::error("malformed", "frames are JSON text").into())).await;
+                        }
+                        Message::Close(_) => return,
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                }
+                _ = ticker.tick() => {
+                    if last_heard.elapsed() > heartbeat * 3 {
+                        let _ = sink.send(close_message(CLOSE_POLICY, "heartbeat_timeout")).await;
+                        return;
+                    }
+                    if sink.send(Message::Ping(Default::default())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles a text frame; returns a frame to send at once (errors, pongs).
+    fn on_text(
+        &self,
+        text: &str,
+        limiter: Option<&governor::DefaultDirectRateLimiter>,
+        permit: OwnedSemaphorePermit,
+        replies: &mpsc::UnboundedSender<Reply>,
+    ) -> Option<String> {
+        let frame: ClientFrame = match serde_json::from_str(text) {
+            Ok(frame) => frame,
+            Err(error) => return Some(frames::error("malformed", &error.to_string())),
+        };
+        match frame {
+            ClientFrame::Command { id, command } => {
+                if limiter.is_some_and(|limiter| limiter.check().is_err())
+                    || self
+                        .state
+                        .limits
+                        .check_tenant(self.caller.tenant_id())
+                        .is_err()
+                {
+                    let refusal = crate::rate::too_many("connection");
+                    return Some(frames::reply(&id, &Err(refusal.body()["error"].clone())));
+                }
+                let replies = replies.clone();
+                self.state.engine.submit(
+                    self.caller.actor.clone(),
+                    *command,
+                    Vec::new(),
+                    Box::new(move |result| {
+                        let result = result
+                            .map(|(reply, _)| reply)
+                            .map_err(|error| error.body()["error"].clone());
+                        let _ = replies.send(Reply {
+                            frame: frames::reply(&id, &result),
+                            _permit: permit,
+                        });
+                    }),
+                );
+                None
+            }
+            ClientFrame::Ack { seq } => {
+                self.stream.acknowledge(seq);
+                None
+            }
+            ClientFrame::Ping {} => Some(r#"{"type":"pong"}"#.to_owned()),
+            ClientFrame::Hello { .. } => {
+                Some(frames::error("malformed", "hello was already received"))
+            }
+        }
+    }
+
+    /// Tells the engine a chat handler's connection came or went (it runs the disconnect
+    /// grace period). Other roles have no presence.
+    async fn report_presence(&self, connected: bool) {
+        if !self.caller.actor.role.can_handle_chats() {
+            return;
+        }
+        if !connected
+            && self
+                .state
+                .hub
+                .is_connected(&self.stream.tenant_id, &self.stream.recipient)
+        {
+            return;
+        }
+        let command = if connected {
+            Command::AgentConnected { agent_id: None }
+        } else {
+            Command::AgentDisconnected { agent_id: None }
+        };
+        if let Err(error) = self
+            .state
+            .engine
+            .execute(self.caller.actor.clone(), command)
+            .await
+        {
+            tracing::debug!(code = error.code, "presence report refused");
+        }
+    }
+}
+
+/// Waits for the hello frame and authenticates it.
+async fn hello(
+    socket: &mut WebSocket,
+    state: &SharedState,
+    headers: &HeaderMap,
+) -> Result<(Caller, Option<frames::ResumeFrom>), ApiError> {
+    let first = tokio::time::timeout(HELLO_TIMEOUT, socket.recv())
+        .await
+        .map_err(|_| ApiError::unauthorized("hello_timeout", "no hello frame in time"))?;
+    let Some(Ok(Message::Text(text))) = first else {
+        return Err(ApiError::unauthorized(
+            "missing_hello",
+            "the first frame must be hello",
+        ));
+    };
+    let ClientFrame::Hello { token, resume } = serde_json::from_str(&text).map_err(|error| {
+        ApiError::unauthorized(
+            "missing_hello",
+            format!("the first frame must be hello: {error}"),
+        )
+    })?
+    else {
+        return Err(ApiError::unauthorized(
+            "missing_hello",
+            "the first frame must be hello",
+        ));
+    };
+    let caller = match token {
+        Some(token) => auth::authenticate(state, headers, &token)?,
+        None => auth::authenticate(state, headers, auth::bearer(headers)?)?,
+    };
+    if let Identity::Visitor {
+        origin: Some(bound),
+    } = &caller.identity
+    {
+        let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok());
+        if origin != Some(bound.as_str()) {
+            return Err(ApiError::forbidden(
+                "this visitor token belongs to another origin",
+            ));
+        }
+    }
+    state.limits.check_tenant(caller.tenant_id())?;
+    Ok((caller, resume))
+}
+
+/// Resumes the client's stream when it can, else opens a new one.
+fn attach(
+    state: &SharedState,
+    caller: &Caller,
+    recipient: Recipient,
+    resume: Option<frames::ResumeFrom>,
+) -> (Arc<Stream>, bool, Option<&'static str>) {
+    let owner: Arc<str> = caller.actor.id.clone();
+    let Some(resume) = resume else {
+        return (
+            state
+                .hub
+                .open(caller.actor.tenant_id.clone(), recipient, owner),
+            false,
+            None,
+        );
+    };
+    let resync = match state
+        .hub
+        .find(&resume.stream_id, &caller.actor.tenant_id, &owner)
+    {
+        Some(stream) => match stream.reattach(resume.last_seq) {
+            Ok(Resume::Complete) => return (stream, true, None),
+            Ok(Resume::Gap) | Err(_) => {
+                stream.end(StreamEnd::SlowConsumer);
+                "gap"
+            }
+        },
+        None => "unknown_stream",
+    };
+    (
+        state
+            .hub
+            .open(caller.actor.tenant_id.clone(), recipient, owner),
+        false,
+        Some(resync),
+    )
+}
+
+fn close_message(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }))
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let _ = socket.send(close_message(code, reason)).await;
+}

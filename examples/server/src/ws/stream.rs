@@ -1,0 +1,328 @@
+//! One client's event stream: every event for the client gets the next sequence number and
+//! waits in a bounded buffer until the socket writes it. The buffer also keeps recently
+//! written events, so a client that reconnects with the last sequence it saw gets the rest
+//! with no gap and no duplicate. A client that falls further behind than the buffer holds
+//! is cut off (it must resynchronise), so a slow reader never grows memory without bound.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use switchboard_core::Recipient;
+use switchboard_core::ids::TenantId;
+use tokio::sync::Notify;
+
+/// Why a stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The client read too slowly: unsent events no longer fit.
+    SlowConsumer,
+    /// The server is shutting down.
+    Shutdown,
+    /// The caller's session was revoked (forced logout).
+    Revoked,
+}
+
+impl StreamEnd {
+    /// The code sent to the client.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            StreamEnd::SlowConsumer => "slow_consumer",
+            StreamEnd::Shutdown => "shutdown",
+            StreamEnd::Revoked => "revoked",
+        }
+    }
+}
+
+/// What a resume found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Resume {
+    /// Events after the client's last sequence are all still here.
+    Complete,
+    /// Some were dropped: the client must reload its state.
+    Gap,
+}
+
+struct Buffered {
+    seq: u64,
+    frame: Arc<str>,
+}
+
+struct State {
+    next_seq: u64,
+    buffer: VecDeque<Buffered>,
+    bytes: usize,
+    /// Highest sequence handed to a socket.
+    written: u64,
+    attached: bool,
+    detached_at: Option<Instant>,
+    ended: Option<StreamEnd>,
+}
+
+/// A client's stream.
+pub struct Stream {
+    /// Its id (the resume token).
+    pub id: String,
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// Who it receives for.
+    pub recipient: Recipient,
+    /// The identity that opened it (only it may resume).
+    pub owner: Arc<str>,
+    capacity: usize,
+    max_bytes: usize,
+    state: Mutex<State>,
+    wake: Notify,
+}
+
+impl Stream {
+    /// A new attached stream.
+    #[must_use]
+    pub fn new(
+        id: String,
+        tenant_id: TenantId,
+        recipient: Recipient,
+        owner: Arc<str>,
+        capacity: usize,
+    ) -> Self {
+        Stream {
+            id,
+            tenant_id,
+            recipient,
+            owner,
+            capacity: capacity.max(1),
+            max_bytes: capacity.max(1) * 4 * 1024,
+            state: Mutex::new(State {
+                next_seq: 1,
+                buffer: VecDeque::new(),
+                bytes: 0,
+                written: 0,
+                attached: true,
+                detached_at: None,
+                ended: None,
+            }),
+            wake: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends an event (its JSON) with the next sequence number.
+    pub fn push(&self, event_json: &str) {
+        let mut state = self.lock();
+        if state.ended.is_some() {
+            return;
+        }
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        let frame: Arc<str> =
+            format!(r#"{{"type":"event","seq":{seq},"event":{event_json}}}"#).into();
+        state.bytes += frame.len();
+        state.buffer.push_back(Buffered { seq, frame });
+        while state.buffer.len() > self.capacity || state.bytes > self.max_bytes {
+            let Some(oldest) = state.buffer.front() else {
+                break;
+            };
+            if oldest.seq > state.written {
+                // Not yet written: dropping it would lose an event.
+                state.ended = Some(StreamEnd::SlowConsumer);
+                break;
+            }
+            let dropped = state.buffer.pop_front().expect("checked above");
+            state.bytes -= dropped.frame.len();
+        }
+        drop(state);
+        self.wake.notify_one();
+    }
+
+    /// Events not yet written, marked written. `Err` once the stream has ended.
+    pub fn take_unwritten(&self, into: &mut Vec<Arc<str>>) -> Result<(), StreamEnd> {
+        let mut state = self.lock();
+        if let Some(end) = state.ended {
+            return Err(end);
+        }
+        let written = state.written;
+        let start = state.buffer.partition_point(|item| item.seq <= written);
+        into.extend(state.buffer.range(start..).map(|item| item.frame.clone()));
+        if let Some(last) = state.buffer.back() {
+            state.written = state.written.max(last.seq);
+        }
+        Ok(())
+    }
+
+    /// Waits until there is something to write (or the stream ended).
+    pub async fn wait(&self) {
+        self.wake.notified().await;
+    }
+
+    /// The client acknowledged everything up to `seq`: those events are no longer kept.
+    pub fn acknowledge(&self, seq: u64) {
+        let mut state = self.lock();
+        let written = state.written;
+        while let Some(front) = state.buffer.front() {
+            if front.seq > seq.min(written) {
+                break;
+            }
+            let dropped = state.buffer.pop_front().expect("checked above");
+            state.bytes -= dropped.frame.len();
+        }
+    }
+
+    /// A socket reattaches after the client saw `last_seq`: everything after it will be
+    /// written again, or `Gap` when some of it is gone.
+    pub fn reattach(&self, last_seq: u64) -> Result<Resume, StreamEnd> {
+        let mut state = self.lock();
+        if let Some(end) = state.ended {
+            return Err(end);
+        }
+        state.attached = true;
+        state.detached_at = None;
+        let last_seq = last_seq.min(state.next_seq - 1);
+        let oldest_kept = state.buffer.front().map_or(state.next_seq, |item| item.seq);
+        state.written = last_seq;
+        drop(state);
+        self.wake.notify_one();
+        Ok(if last_seq + 1 >= oldest_kept {
+            Resume::Complete
+        } else {
+            Resume::Gap
+        })
+    }
+
+    /// The socket went away; the stream waits for a resume.
+    pub fn detach(&self) {
+        let mut state = self.lock();
+        state.attached = false;
+        state.detached_at = Some(Instant::now());
+    }
+
+    /// Ends the stream; its socket closes with `end`'s code.
+    pub fn end(&self, end: StreamEnd) {
+        self.lock().ended.get_or_insert(end);
+        self.wake.notify_one();
+    }
+
+    /// Whether a socket is attached.
+    #[must_use]
+    pub fn attached(&self) -> bool {
+        self.lock().attached
+    }
+
+    /// Detached since before `cutoff`, or ended while detached: it can go.
+    #[must_use]
+    pub fn expired(&self, cutoff: Instant) -> bool {
+        let state = self.lock();
+        !state.attached
+            && (state.ended.is_some() || state.detached_at.is_some_and(|at| at < cutoff))
+    }
+
+    /// The last sequence number given out.
+    #[must_use]
+    pub fn last_seq(&self) -> u64 {
+        self.lock().next_seq - 1
+    }
+
+    /// Events held.
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        self.lock().buffer.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(capacity: usize) -> Stream {
+        Stream::new(
+            "s".into(),
+            TenantId::from("t"),
+            Recipient::Visitor { id: "v".into() },
+            "v".into(),
+            capacity,
+        )
+    }
+
+    fn take(stream: &Stream) -> Vec<u64> {
+        let mut frames = Vec::new();
+        stream.take_unwritten(&mut frames).unwrap();
+        frames
+            .iter()
+            .map(|frame| {
+                let value: serde_json::Value = serde_json::from_str(frame).unwrap();
+                value["seq"].as_u64().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn events_are_numbered_and_written_once() {
+        let s = stream(8);
+        s.push(r#"{"type":"a"}"#);
+        s.push(r#"{"type":"b"}"#);
+        assert_eq!(take(&s), vec![1, 2]);
+        assert_eq!(take(&s), Vec::<u64>::new());
+        s.push(r#"{"type":"c"}"#);
+        assert_eq!(take(&s), vec![3]);
+    }
+
+    #[test]
+    fn a_resume_rewrites_what_the_client_missed_without_duplicates() {
+        let s = stream(8);
+        for _ in 0..5 {
+            s.push("{}");
+        }
+        assert_eq!(take(&s), vec![1, 2, 3, 4, 5]);
+        s.detach();
+        s.push("{}");
+        assert_eq!(s.reattach(3).unwrap(), Resume::Complete);
+        assert_eq!(take(&s), vec![4, 5, 6]);
+    }
+
+    #[test]
+    fn a_resume_past_the_buffer_is_a_gap() {
+        let s = stream(4);
+        for _ in 0..10 {
+            s.push("{}");
+            take(&s);
+        }
+        assert_eq!(s.buffered(), 4);
+        assert_eq!(s.reattach(2).unwrap(), Resume::Gap);
+        assert_eq!(s.reattach(6).unwrap(), Resume::Complete);
+    }
+
+    #[test]
+    fn a_reader_that_falls_behind_the_buffer_is_cut_off() {
+        let s = stream(4);
+        for _ in 0..4 {
+            s.push("{}");
+        }
+        assert!(s.take_unwritten(&mut Vec::new()).is_ok());
+        for _ in 0..5 {
+            s.push("{}");
+        }
+        assert_eq!(
+            s.take_unwritten(&mut Vec::new()),
+            Err(StreamEnd::SlowConsumer)
+        );
+        assert!(s.buffered() <= 5, "memory stays bounded");
+    }
+
+    #[test]
+    fn acknowledged_events_are_released() {
+        let s = stream(8);
+        for _ in 0..4 {
+            s.push("{}");
+        }
+        take(&s);
+        s.acknowledge(3);
+        assert_eq!(s.buffered(), 1);
+        s.acknowledge(100);
+        assert_eq!(s.buffered(), 0);
+    }
+}

@@ -91,7 +91,10 @@ pub async fn create(
     directory.apply(&writes);
     let steps = [
         json!({"type": "upsert_department", "department": {"id": "support", "name": "Support"}}),
-        json!({"type": "upsert_queue", "queue": {"id": "support", "name": "Support", "department_id": "support"}}),
+        json!({"type": "upsert_queue", "queue": {
+            "id": "support", "name": "Support", "department_id": "support",
+            "queue_when_no_agents": true
+        }}),
     ];
     for step in steps {
         let command: Command = serde_json::from_value(step).expect("valid demo command");

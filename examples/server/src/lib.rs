@@ -73,6 +73,8 @@ pub enum StartError {
 impl Server {
     /// Opens the database, creates the demo tenant in a new one, and starts serving.
     pub async fn start(mut config: Config) -> Result<Server, StartError> {
+        // Outgoing HTTPS (push) and SMTP TLS use rustls with ring; installing twice is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let listener =
             TcpListener::bind(config.listen)
                 .await

@@ -17,7 +17,6 @@ async fn main() -> std::process::ExitCode {
             .with_env_filter(filter)
             .init(),
     }
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let server = match Server::start(config.clone()).await {
         Ok(server) => server,
         Err(error) => {

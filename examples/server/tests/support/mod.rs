@@ -1,0 +1,281 @@
+//! Test support: a server on port 0 over a temporary database, HTTP and WebSocket clients,
+//! and token helpers.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Value, json};
+use switchboard_server::Server;
+use switchboard_server::config::Config;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+
+/// The demo tenant's ERP secret in tests.
+pub const ERP_SECRET: &str = "test-erp-secret";
+/// The demo password in tests.
+pub const PASSWORD: &str = "demo";
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).unwrap();
+        let path =
+            std::env::temp_dir().join(format!("switchboard-server-test-{}", hex::encode(bytes)));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Options for tests: port 0, a database in `dir`, known secrets, no rate limits.
+pub fn test_config(dir: &TempDir) -> Config {
+    let mut config = Config::defaults();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.db = dir.0.join("switchboard.db");
+    config.demo = true;
+    config.demo_password = PASSWORD.to_owned();
+    config.demo_jwt_secret = Some(ERP_SECRET.to_owned());
+    config.signing_key = None;
+    config.rate_limit_ip = 0;
+    config.rate_limit_tenant = 0;
+    config.rate_limit_socket = 0;
+    config.durability = switchboard_server::config::DurabilityOption::Normal;
+    config.push_url = None;
+    config.smtp_url = None;
+    config
+}
+
+/// A running server and a client for it.
+pub struct TestServer {
+    pub server: Option<Server>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub dir: TempDir,
+}
+
+impl TestServer {
+    /// Starts a server with the test options.
+    pub async fn start() -> TestServer {
+        let dir = TempDir::new();
+        let config = test_config(&dir);
+        Self::start_with(dir, config).await
+    }
+
+    /// Starts a server with these options (its database in `dir`).
+    pub async fn start_with(dir: TempDir, config: Config) -> TestServer {
+        let server = Server::start(config).await.expect("the server starts");
+        let base = format!("http://{}", server.local_addr);
+        TestServer {
+            server: Some(server),
+            base,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap(),
+            dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/ws", self.base.replacen("http://", "ws://", 1))
+    }
+
+    /// Logs a staff member in; returns the access token.
+    pub async fn login(&self, email: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": PASSWORD, "role": "agent" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "login of {email}");
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends a request with an optional bearer token and JSON body; returns status and
+    /// JSON body (Null when the body is not JSON).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, Some(token), None, &[])
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body), &[])
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::PUT, path, Some(token), Some(body), &[])
+            .await
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+}
+
+/// An ERP user token for the demo tenant (seed claims), valid for an hour.
+pub fn erp_token(email: &str, name: &str) -> String {
+    sign_erp(
+        json!({
+            "sub": email, "email": email, "name": name, "role": "user",
+            "exp": now_seconds() + 3_600,
+        }),
+        ERP_SECRET,
+    )
+}
+
+/// Signs claims with HS256 and `secret`.
+pub fn sign_erp(claims: Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+pub fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A WebSocket client speaking the server's frames.
+pub struct WsClient {
+    pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub stream_id: String,
+    pub last_seq: u64,
+    pub welcome: Value,
+    next_id: u64,
+}
+
+impl WsClient {
+    /// Connects and says hello (optionally resuming).
+    pub async fn connect(url: &str, token: &str, resume: Option<(&str, u64)>) -> WsClient {
+        let (mut socket, _) = connect_async(url).await.expect("websocket connects");
+        let mut hello = json!({ "type": "hello", "token": token });
+        if let Some((stream_id, last_seq)) = resume {
+            hello["resume"] = json!({ "stream_id": stream_id, "last_seq": last_seq });
+        }
+        socket
+            .send(Message::Text(hello.to_string().into()))
+            .await
+            .unwrap();
+        let welcome = next_json(&mut socket).await.expect("a welcome frame");
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        WsClient {
+            stream_id: welcome["stream_id"].as_str().unwrap().to_owned(),
+            last_seq: resume.map_or(0, |(_, seq)| seq),
+            welcome,
+            socket,
+            next_id: 0,
+        }
+    }
+
+    /// Sends a command; returns the reply frame (events arriving first are kept in order
+    /// in the returned list).
+    pub async fn command(&mut self, command: Value) -> (Value, Vec<Value>) {
+        self.next_id += 1;
+        let id = self.next_id;
+        let frame = json!({ "type": "command", "id": id, "command": command });
+        self.socket
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .unwrap();
+        let mut events = Vec::new();
+        loop {
+            let frame = next_json(&mut self.socket).await.expect("a reply");
+            if frame["type"] == "reply" && frame["id"] == id {
+                return (frame, events);
+            }
+            self.note(&frame);
+            events.push(frame);
+        }
+    }
+
+    /// Waits for an event whose `event.type` is `kind`; returns it and the frames before.
+    pub async fn event(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = next_json(&mut self.socket)
+                .await
+                .unwrap_or_else(|| panic!("the socket ended waiting for {kind}"));
+            self.note(&frame);
+            if frame["type"] == "event" && frame["event"]["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    fn note(&mut self, frame: &Value) {
+        if let Some(seq) = frame["seq"].as_u64() {
+            assert_eq!(
+                seq,
+                self.last_seq + 1,
+                "events arrive in sequence without gaps: {frame}"
+            );
+            self.last_seq = seq;
+        }
+    }
+}
+
+/// The next JSON text frame, skipping pings; None when the socket ends or 10 s pass.
+pub async fn next_json(socket: &mut WebSocketStream<MaybeTlsStream<TcpStream>>) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .ok()??
+            .ok()?;
+        match message {
+            Message::Text(text) => return Some(serde_json::from_str(&text).expect("JSON frames")),
+            Message::Close(_) => return None,
+            _ => {}
+        }
+    }
+}

@@ -279,3 +279,78 @@ pub async fn next_json(socket: &mut WebSocketStream<MaybeTlsStream<TcpStream>>) 
         }
     }
 }
+
+/// Creates another tenant directly through the server's engine and directory: its domain,
+/// ERP secret, and one agent with the test password.
+pub async fn create_tenant(
+    server: &TestServer,
+    tenant_id: &str,
+    domain: &str,
+    secret: &str,
+    agent_email: &str,
+) {
+    use switchboard_core::{Actor, Command, Role};
+    use switchboard_server::directory::{self, Credential, ErpTokens, TenantRecord, namespace};
+    let state = server.server.as_ref().expect("running").state().clone();
+    let record = TenantRecord {
+        domains: vec![domain.to_owned()],
+        erp: ErpTokens {
+            secret: secret.to_owned(),
+            audience: None,
+            issuer: None,
+        },
+        token_epoch: 0,
+    };
+    let writes = vec![directory::write(
+        tenant_id,
+        namespace::TENANT,
+        "settings",
+        &record,
+    )];
+    let root = Actor::new(tenant_id, "setup", Role::Superadmin);
+    let settings = serde_json::from_value(json!({"name": tenant_id})).unwrap();
+    state
+        .engine
+        .execute_with(root, Command::CreateTenant { settings }, writes.clone())
+        .await
+        .unwrap();
+    state.directory.apply(&writes);
+    let admin = Actor::new(tenant_id, "setup", Role::TenantAdmin);
+    for command in [
+        json!({"type": "upsert_queue", "queue": {"id": "main", "name": "Main", "queue_when_no_agents": true}}),
+        json!({"type": "upsert_agent", "agent": {"id": agent_email, "name": "Other Agent", "email": agent_email}}),
+    ] {
+        state
+            .engine
+            .execute(admin.clone(), serde_json::from_value(command).unwrap())
+            .await
+            .unwrap();
+    }
+    let credential = Credential {
+        email: agent_email.to_owned(),
+        password_hash: switchboard_server::auth::passwords::hash(PASSWORD).unwrap(),
+        name: "Other Agent".to_owned(),
+        role: Default::default(),
+    };
+    let writes = vec![directory::write(
+        tenant_id,
+        namespace::CREDENTIAL,
+        agent_email,
+        &credential,
+    )];
+    state
+        .engine
+        .run({
+            let writes = writes.clone();
+            move |store| {
+                for (tenant, namespace, key, value) in &writes {
+                    store.stage_host_value(tenant, namespace, key, value.as_deref())?;
+                }
+                store.commit().map(|_| ())
+            }
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    state.directory.apply(&writes);
+}

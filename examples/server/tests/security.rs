@@ -1,0 +1,274 @@
+//! Authentication, tenant isolation and abuse limits, end to end.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::*;
+
+const AGENT: &str = "agent@demo.localhost";
+
+fn unsigned(header: Value, claims: Value, signature: &str) -> String {
+    use base64::Engine;
+    let encode =
+        |value: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+    format!("{}.{}.{signature}", encode(header), encode(claims))
+}
+
+async fn create_session(server: &TestServer, token: &str) -> (u16, Value) {
+    server
+        .post(
+            "/api/v1/live-agent/sessions",
+            token,
+            json!({"initial_message": "hello"}),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn expired_forged_unsigned_and_confused_tokens_are_refused() {
+    let server = TestServer::start().await;
+    let claims =
+        json!({"sub": "eve@example.com", "email": "eve@example.com", "exp": now_seconds() + 3600});
+    let expired = sign_erp(
+        json!({"sub": "eve@example.com", "exp": now_seconds() - 3600}),
+        ERP_SECRET,
+    );
+    let forged = sign_erp(claims.clone(), "not-the-secret");
+    let alg_none = unsigned(json!({"alg": "none", "typ": "JWT"}), claims.clone(), "");
+    let rs256 = unsigned(
+        json!({"alg": "RS256", "typ": "JWT"}),
+        claims.clone(),
+        "c2lnbmF0dXJl",
+    );
+    let hs512 = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(ERP_SECRET.as_bytes()),
+    )
+    .unwrap();
+    let no_user = sign_erp(
+        json!({"name": "Nobody", "exp": now_seconds() + 3600}),
+        ERP_SECRET,
+    );
+    for (name, token, code) in [
+        ("expired", expired.as_str(), "token_expired"),
+        ("forged", forged.as_str(), "invalid_token"),
+        ("alg none", alg_none.as_str(), "invalid_token"),
+        ("RS256 header", rs256.as_str(), "invalid_token"),
+        ("HS512", hs512.as_str(), "invalid_token"),
+        ("no user claim", no_user.as_str(), "invalid_token"),
+        ("garbage", "a.b.c", "invalid_token"),
+    ] {
+        let (status, body) = create_session(&server, token).await;
+        assert_eq!(status, 401, "{name}: {body}");
+        assert_eq!(body["error"]["code"], code, "{name}: {body}");
+    }
+    let (status, body) = server
+        .call(Method::GET, "/api/v1/live-agent/sessions", None, None, &[])
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "missing_token");
+    // The valid token works, so the refusals above were about the tokens.
+    let (status, _) = create_session(&server, &erp_token("eve@example.com", "Eve")).await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn another_tenants_data_is_not_found_and_its_tokens_do_not_cross() {
+    let server = TestServer::start().await;
+    create_tenant(
+        &server,
+        "globex",
+        "globex.localhost",
+        "globex-secret",
+        "bob@globex.localhost",
+    )
+    .await;
+    // Three sessions in the demo tenant; none in globex.
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (status, created) =
+            create_session(&server, &erp_token(&format!("u{n}@example.com"), "U")).await;
+        assert_eq!(status, 201);
+        ids.push(created["session_id"].as_str().unwrap().to_owned());
+    }
+    let bob = server.login("bob@globex.localhost").await;
+    for id in &ids {
+        for (method, path, body) in [
+            (
+                Method::GET,
+                format!("/api/v1/live-agent/sessions/{id}"),
+                None,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/live-agent/messages/{id}"),
+                None,
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/live-agent/sessions/{id}/status"),
+                Some(json!({"status": "active"})),
+            ),
+            (
+                Method::POST,
+                "/api/v1/live-agent/messages".to_owned(),
+                Some(json!({"session_id": id, "message_text": "hi"})),
+            ),
+        ] {
+            let (status, answer) = server
+                .call(method.clone(), &path, Some(&bob), body, &[])
+                .await;
+            assert_eq!(status, 404, "{method} {path}: {answer}");
+            assert_eq!(answer["error"]["code"], "not_found");
+        }
+    }
+    let (_, listed) = server.get("/api/v1/live-agent/sessions", &bob).await;
+    assert_eq!(listed["total"], 0, "globex sees none of demo's sessions");
+
+    // A demo staff token naming globex explicitly is refused.
+    let agent = server.login(AGENT).await;
+    let (status, body) = server
+        .call(
+            Method::GET,
+            "/api/v1/live-agent/sessions",
+            Some(&agent),
+            None,
+            &[("X-Tenant-Domain", "globex.localhost")],
+        )
+        .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "wrong_tenant");
+    // A demo ERP token sent to globex does not verify with globex's secret.
+    let demo_user = erp_token("u0@example.com", "U");
+    let (status, _) = server
+        .call(
+            Method::GET,
+            "/api/v1/live-agent/sessions",
+            Some(&demo_user),
+            None,
+            &[("X-Tenant-Domain", "globex.localhost")],
+        )
+        .await;
+    assert_eq!(status, 401);
+    // Another end user of the same tenant cannot see u0's session either.
+    let (status, _) = server
+        .get(
+            &format!("/api/v1/live-agent/sessions/{}", ids[0]),
+            &erp_token("u1@example.com", "U"),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn bad_bodies_get_json_errors_and_change_nothing() {
+    let dir = TempDir::new();
+    let mut config = test_config(&dir);
+    config.max_body_bytes = 16 * 1024;
+    let server = TestServer::start_with(dir, config).await;
+    let user = erp_token("max@example.com", "Max");
+    let big = "x".repeat(20_000);
+    let (status, body) = server
+        .post(
+            "/api/v1/live-agent/sessions",
+            &user,
+            json!({"initial_message": big}),
+        )
+        .await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large");
+
+    let response = server
+        .http
+        .post(server.url("/api/v1/live-agent/sessions"))
+        .bearer_auth(&user)
+        .header("content-type", "application/json")
+        .body("{\"initial_message\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "malformed");
+
+    let (status, body) = server
+        .post(
+            "/api/v1/live-agent/messages",
+            &user,
+            json!({"session_id": 7}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["error"]["code"], "malformed",
+        "wrong types are malformed: {body}"
+    );
+
+    // Within the body limit, but longer than the engine allows for one message (8 KiB).
+    let (_, created) = create_session(&server, &user).await;
+    let id = created["session_id"].as_str().unwrap();
+    let long = "y".repeat(9_000);
+    let (status, body) = server
+        .post(
+            "/api/v1/live-agent/messages",
+            &user,
+            json!({"session_id": id, "message_text": long}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "too_long");
+    let (_, history) = server
+        .get(&format!("/api/v1/live-agent/messages/{id}"), &user)
+        .await;
+    assert_eq!(
+        history["total"], 1,
+        "the refused message left nothing behind"
+    );
+
+    let (status, body) = server
+        .call(
+            Method::DELETE,
+            "/api/v1/live-agent/sessions",
+            Some(&user),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 405);
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_per_ip_and_per_tenant() {
+    let dir = TempDir::new();
+    let mut config = test_config(&dir);
+    config.rate_limit_ip = 3;
+    let server = TestServer::start_with(dir, config).await;
+    let user = erp_token("fast@example.com", "Fast");
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let (status, body) = server.get("/api/v1/live-agent/sessions", &user).await;
+        if status == 429 {
+            assert_eq!(body["error"]["code"], "rate_limited");
+        }
+        statuses.push(status);
+    }
+    assert!(statuses.contains(&200), "{statuses:?}");
+    assert!(
+        statuses.contains(&429),
+        "a burst beyond the limit is refused: {statuses:?}"
+    );
+
+    let dir = TempDir::new();
+    let mut config = test_config(&dir);
+    config.rate_limit_tenant = 2;
+    let server = TestServer::start_with(dir, config).await;
+    let mut limited = 0;
+    for _ in 0..20 {
+        let (status, _) = server.get("/api/v1/live-agent/sessions", &user).await;
+        limited += usize::from(status == 429);
+    }
+    assert!(limited > 0, "the tenant's limit applies");
+}

@@ -190,7 +190,20 @@ impl Connection {
     ) -> Option<String> {
         let frame: ClientFrame = match serde_json::from_str(text) {
             Ok(frame) => frame,
-            Err(error) => return Some(frames::error("malformed", &error.to_string())),
+            Err(error) => {
+                // A command the server cannot read still gets its reply, so the client's
+                // request does not hang.
+                let id = serde_json::from_str::<serde_json::Value>(text)
+                    .ok()
+                    .filter(|value| value["type"] == "command")
+                    .map(|value| value["id"].clone());
+                let error_body =
+                    serde_json::json!({ "code": "malformed", "message": error.to_string() });
+                return Some(match id {
+                    Some(id) => frames::reply(&Some(id), &Err(error_body)),
+                    None => frames::error("malformed", &error.to_string()),
+                });
+            }
         };
         match frame {
             ClientFrame::Command { id, command } => {

@@ -193,6 +193,8 @@ pub struct WsClient {
     pub stream_id: String,
     pub last_seq: u64,
     pub welcome: Value,
+    /// Frames that arrived while waiting for a reply, not yet consumed by `event`.
+    pub pending: std::collections::VecDeque<Value>,
     next_id: u64,
 }
 
@@ -215,6 +217,7 @@ impl WsClient {
             last_seq: resume.map_or(0, |(_, seq)| seq),
             welcome,
             socket,
+            pending: Default::default(),
             next_id: 0,
         }
     }
@@ -236,12 +239,18 @@ impl WsClient {
                 return (frame, events);
             }
             self.note(&frame);
+            self.pending.push_back(frame.clone());
             events.push(frame);
         }
     }
 
     /// Waits for an event whose `event.type` is `kind`; returns it and the frames before.
     pub async fn event(&mut self, kind: &str) -> Value {
+        while let Some(frame) = self.pending.pop_front() {
+            if frame["type"] == "event" && frame["event"]["type"] == kind {
+                return frame;
+            }
+        }
         loop {
             let frame = next_json(&mut self.socket)
                 .await

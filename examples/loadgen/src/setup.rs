@@ -1,0 +1,83 @@
+//! Creates the run's agents through the admin API (SSO-only: they connect with tokens
+//! signed by the tenant's ERP secret, so no password hashing is involved).
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use crate::Options;
+
+/// The agent of conversation `index`.
+pub fn agent_id(options: &Options, index: usize) -> String {
+    format!("lg-{}-a{index}@load.test", options.run_id)
+}
+
+/// The visitor of conversation `index`.
+pub fn visitor_id(options: &Options, index: usize) -> String {
+    format!("lg-{}-v{index}@load.test", options.run_id)
+}
+
+/// Logs the administrator in and creates one auto-accepting agent per conversation.
+pub async fn create_agents(options: &Options) -> Result<(), String> {
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", options.base))
+        .header("X-Tenant-Domain", &options.tenant_domain)
+        .json(&json!({ "email": options.admin_email, "password": options.admin_password }))
+        .send()
+        .await
+        .map_err(|error| format!("login: {error}"))?
+        .json()
+        .await
+        .map_err(|error| format!("login: {error}"))?;
+    let token = login["access_token"]
+        .as_str()
+        .ok_or_else(|| format!("login refused: {login}"))?
+        .to_owned();
+    let results: Vec<Result<(), String>> = futures_util::stream::iter(0..options.conversations)
+        .map(|index| {
+            let (http, token) = (http.clone(), token.clone());
+            let id = agent_id(options, index);
+            let url = format!("{}/api/v1/admin/agents", options.base);
+            async move {
+                let body = json!({
+                    "id": id, "name": format!("Load agent {index}"), "email": id,
+                    "role": "agent", "departments": ["support"],
+                    "max_concurrent_chats": 1, "auto_accept": true,
+                });
+                let response = http
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|error| format!("creating agent {index}: {error}"))?;
+                if response.status().is_success() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "creating agent {index}: {} {}",
+                        response.status(),
+                        response.text().await.unwrap_or_default()
+                    ))
+                }
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// A token signed with the tenant's ERP secret: a visitor, or an agent by single sign-on.
+pub fn token(options: &Options, account: &str, role: &str) -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+        + 24 * 3_600;
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({ "sub": account, "email": account, "name": account, "role": role, "exp": exp }),
+        &jsonwebtoken::EncodingKey::from_secret(options.erp_secret.as_bytes()),
+    )
+    .expect("signing a token")
+}

@@ -103,6 +103,7 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(options: Options) -> Result<(), String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let options = Arc::new(options);
     let k = options.conversations;
     eprintln!("setting up {k} agents");
@@ -131,7 +132,12 @@ async fn run(options: Options) -> Result<(), String> {
     if options.idle {
         tokio::time::sleep(Duration::from_secs(options.hold)).await;
         progress.stop();
-        report::idle(&options, &stats, rss_connected, options.server_pid.and_then(report::server_memory));
+        report::idle(
+            &options,
+            &stats,
+            rss_connected,
+            options.server_pid.and_then(report::server_memory),
+        );
         std::process::exit(0);
     }
     eprintln!("all {k} conversations are assigned; sending");
@@ -148,6 +154,11 @@ async fn run(options: Options) -> Result<(), String> {
     }
     let elapsed = start.elapsed();
     progress.stop();
-    report::finish(&options, &stats, elapsed, options.server_pid.and_then(report::server_memory));
+    report::finish(
+        &options,
+        &stats,
+        elapsed,
+        options.server_pid.and_then(report::server_memory),
+    );
     Ok(())
 }

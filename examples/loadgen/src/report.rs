@@ -30,7 +30,9 @@ impl Default for Stats {
             connections: AtomicU64::new(0),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
-            latency: Mutex::new(Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds")),
+            latency: Mutex::new(
+                Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds"),
+            ),
             started: Mutex::new(None),
         }
     }
@@ -55,7 +57,11 @@ impl Stats {
     /// A message arrived after `latency_us`.
     pub fn received(&self, latency_us: u64) {
         self.received.fetch_add(1, Ordering::Relaxed);
-        let _ = self.latency.lock().expect("stats lock").record(latency_us.max(1));
+        let _ = self
+            .latency
+            .lock()
+            .expect("stats lock")
+            .record(latency_us.max(1));
     }
 }
 
@@ -76,10 +82,18 @@ impl Progress {
             while !stopped.load(Ordering::Relaxed) {
                 tick.tick().await;
                 let received = stats.received.load(Ordering::Relaxed);
-                let p99 = stats.latency.lock().expect("stats lock").value_at_quantile(0.99);
+                let p99 = stats
+                    .latency
+                    .lock()
+                    .expect("stats lock")
+                    .value_at_quantile(0.99);
                 eprint!(
                     "\r[{}] connections {:>6}  sent {:>9}  delivered {:>9} ({:>7} msg/s)  p99 {:>8.2} ms   ",
-                    if options.mode == Mode::Flood { "flood" } else { "paced" },
+                    if options.mode == Mode::Flood {
+                        "flood"
+                    } else {
+                        "paced"
+                    },
                     stats.connections.load(Ordering::Relaxed),
                     stats.sent.load(Ordering::Relaxed),
                     received,
@@ -114,12 +128,21 @@ pub fn server_memory(pid: u32) -> Option<(u64, u64)> {
 
 fn memory(label: &str, memory: Option<(u64, u64)>) {
     if let Some((rss, peak)) = memory {
-        println!("{label}: RSS {:.1} MiB (peak {:.1} MiB)", rss as f64 / 1024.0, peak as f64 / 1024.0);
+        println!(
+            "{label}: RSS {:.1} MiB (peak {:.1} MiB)",
+            rss as f64 / 1024.0,
+            peak as f64 / 1024.0
+        );
     }
 }
 
 /// The idle-connections report.
-pub fn idle(options: &Options, stats: &Stats, connected: Option<(u64, u64)>, held: Option<(u64, u64)>) {
+pub fn idle(
+    options: &Options,
+    stats: &Stats,
+    connected: Option<(u64, u64)>,
+    held: Option<(u64, u64)>,
+) {
     println!(
         "idle: {} connections open ({} visitors, {} agents)",
         stats.connections.load(Ordering::Relaxed),
@@ -137,11 +160,19 @@ pub fn finish(options: &Options, stats: &Stats, elapsed: Duration, server: Optio
     let ms = |quantile: f64| latency.value_at_quantile(quantile) as f64 / 1_000.0;
     println!(
         "{} K={} M={} size={}{}",
-        if options.mode == Mode::Flood { "flood" } else { "paced" },
+        if options.mode == Mode::Flood {
+            "flood"
+        } else {
+            "paced"
+        },
         options.conversations,
         options.messages,
         options.size,
-        if options.mode == Mode::Paced { format!(" R={}", options.rate) } else { String::new() }
+        if options.mode == Mode::Paced {
+            format!(" R={}", options.rate)
+        } else {
+            String::new()
+        }
     );
     println!(
         "delivered {received} messages in {:.2} s: {:.0} messages/s",

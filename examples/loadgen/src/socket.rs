@@ -43,11 +43,19 @@ impl Conversation {
         let ws_url = format!("{}/ws", self.options.base.replacen("http", "ws", 1));
         let agent_token = token(&self.options, &agent_id(&self.options, self.index), "agent");
         let mut agent = hello(&ws_url, &agent_token).await?;
-        let visitor_token = token(&self.options, &visitor_id(&self.options, self.index), "user");
+        let visitor_token = token(
+            &self.options,
+            &visitor_id(&self.options, self.index),
+            "user",
+        );
         let mut visitor = hello(&ws_url, &visitor_token).await?;
         let mut session_id = String::new();
         if !self.options.idle {
-            request(&mut agent, json!({"type": "set_agent_status", "status": "online"})).await?;
+            request(
+                &mut agent,
+                json!({"type": "set_agent_status", "status": "online"}),
+            )
+            .await?;
             let reply = request(&mut visitor, json!({"type": "start_session"})).await?;
             session_id = reply["session_id"].as_str().unwrap_or_default().to_owned();
             wait_for(&mut agent, "session_assigned").await?;
@@ -63,7 +71,14 @@ impl Conversation {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let receive = tokio::spawn(receive(agent, self.options.messages, self.stats.clone()));
-        send(&mut visitor, &self.options, self.index, &session_id, &self.stats).await?;
+        send(
+            &mut visitor,
+            &self.options,
+            self.index,
+            &session_id,
+            &self.stats,
+        )
+        .await?;
         receive.await.map_err(|error| error.to_string())??;
         let _ = visitor.close(None).await;
         Ok(())
@@ -75,7 +90,9 @@ async fn hello(url: &str, token: &str) -> Result<Socket, String> {
         .await
         .map_err(|error| format!("connecting: {error}"))?;
     socket
-        .send(Message::Text(json!({"type": "hello", "token": token}).to_string().into()))
+        .send(Message::Text(
+            json!({"type": "hello", "token": token}).to_string().into(),
+        ))
         .await
         .map_err(|error| error.to_string())?;
     let welcome = next_json(&mut socket).await?;
@@ -137,7 +154,9 @@ async fn send(
     let period = Duration::from_secs_f64(1.0 / options.rate.max(0.001));
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let prefix = format!(r#"{{"type":"command","command":{{"type":"send_message","session_id":"{session_id}","body":""#);
+    let prefix = format!(
+        r#"{{"type":"command","command":{{"type":"send_message","session_id":"{session_id}","body":""#
+    );
     while answered < total {
         let may_send = sent < total
             && match options.mode {

@@ -214,7 +214,12 @@ impl WsClient {
         assert_eq!(welcome["type"], "welcome", "{welcome}");
         WsClient {
             stream_id: welcome["stream_id"].as_str().unwrap().to_owned(),
-            last_seq: resume.map_or(0, |(_, seq)| seq),
+            // A refused resume starts a new stream, numbered from 1.
+            last_seq: if welcome["resumed"] == true {
+                resume.map_or(0, |(_, seq)| seq)
+            } else {
+                0
+            },
             welcome,
             socket,
             pending: Default::default(),

@@ -1,6 +1,7 @@
 //! Folds the engine's outputs into the read tables, inside the step's transaction.
 
 use rusqlite::{Transaction, params};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use switchboard_core::protocol::helpdesk::{SlaSubject, SurveyTarget};
 use switchboard_core::protocol::model::{MessageKind, SessionView};
@@ -14,8 +15,31 @@ const PREVIEW_CHARS: usize = 120;
 /// Writes what `outputs` ask to persist: records into the read tables, effects into the
 /// outbox. Events are not stored; they are delivered after the commit.
 pub(crate) fn apply_outputs(tx: &Transaction<'_>, outputs: &[Output]) -> Result<(), StoreError> {
+    // A busy chat records its session after every message; within one commit only the
+    // latest state matters. It is written where the session first appears, so the row
+    // exists before anything later in the commit updates it.
+    let mut latest_session: FxHashMap<(&str, u64), &SessionView> = FxHashMap::default();
+    for output in outputs {
+        if let Output::Persist {
+            tenant_id,
+            record: Record::Session { session },
+        } = output
+        {
+            latest_session.insert((tenant_id.as_str(), session.session_id.0), session);
+        }
+    }
     for output in outputs {
         match output {
+            Output::Persist {
+                tenant_id,
+                record: Record::Session { session },
+            } => {
+                if let Some(latest) =
+                    latest_session.remove(&(tenant_id.as_str(), session.session_id.0))
+                {
+                    upsert_session(tx, tenant_id, latest)?;
+                }
+            }
             Output::Persist { tenant_id, record } => apply_record(tx, tenant_id, record)?,
             Output::Effect {
                 tenant_id,

@@ -114,6 +114,7 @@ impl Server {
             namespace::PUSH_TOKEN,
             namespace::WEBHOOK,
             namespace::SERVER,
+            namespace::CONFIG,
         ] {
             let values = store.host_values(name)?;
             let writes: Vec<_> = values

@@ -4,6 +4,8 @@ pub mod convert;
 pub mod live_agent;
 pub mod login;
 pub mod ops;
+pub mod origins;
+pub mod tenant_config;
 
 use std::net::SocketAddr;
 

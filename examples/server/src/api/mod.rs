@@ -1,11 +1,14 @@
 //! The HTTP routes.
 
+pub mod agent;
 pub mod convert;
 pub mod live_agent;
 pub mod login;
 pub mod ops;
 pub mod origins;
 pub mod tenant_config;
+pub mod transcript;
+pub mod widget;
 
 use std::net::SocketAddr;
 
@@ -48,6 +51,8 @@ pub fn router(state: SharedState) -> Router {
             "/api/v1/live-agent/agent/status",
             put(live_agent::agent_status),
         )
+        .merge(widget::routes())
+        .merge(agent::routes())
         .layer(middleware::from_fn_with_state(state.clone(), limit_per_ip))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     Router::new()

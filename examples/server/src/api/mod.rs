@@ -1,5 +1,6 @@
 //! The HTTP routes.
 
+pub mod admin;
 pub mod agent;
 pub mod convert;
 pub mod live_agent;
@@ -53,6 +54,7 @@ pub fn router(state: SharedState) -> Router {
         )
         .merge(widget::routes())
         .merge(agent::routes())
+        .merge(admin::routes())
         .layer(middleware::from_fn_with_state(state.clone(), limit_per_ip))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     Router::new()

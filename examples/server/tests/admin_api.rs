@@ -353,6 +353,21 @@ async fn configuration_round_trips() {
         visible["canned_responses"][0]["title"], "Bye",
         "agents see it"
     );
+    let canned_path = format!(
+        "/api/v1/admin/canned-responses/{}",
+        canned["canned_response_id"].as_str().unwrap()
+    );
+    let change = json!({"title": "Bye", "body": "See you"});
+    let (status, _) = server.put(&canned_path, &agent, change.clone()).await;
+    assert_eq!(status, 403, "agents do not change tenant-wide ones");
+    let (status, _) = server.put(&canned_path, &admin, change).await;
+    assert_eq!(status, 200);
+    let (_, listed) = server.get("/api/v1/admin/canned-responses", &admin).await;
+    assert_eq!(listed["canned_responses"][0]["body"], "See you");
+    let (status, _) = delete(&server, &canned_path, &admin).await;
+    assert_eq!(status, 204);
+    let (_, listed) = server.get("/api/v1/admin/canned-responses", &admin).await;
+    assert_eq!(listed["canned_responses"], json!([]));
 }
 
 #[tokio::test]
@@ -625,4 +640,31 @@ async fn the_operator_creates_tenants_and_other_admins_cannot() {
     assert_eq!(status, 200, "{seen}");
     assert_eq!(seen["mode"], "leave_a_message");
     assert_eq!(seen["tenant"]["name"], "Acme");
+    let token = seen["visitor_token"].as_str().unwrap();
+    let (status, refused) = server
+        .call(
+            Method::POST,
+            "/api/v1/widget/sessions",
+            Some(token),
+            Some(json!({"initial_message": "anyone?"})),
+            &[("Origin", "https://acme.test")],
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "chat_unavailable");
+    assert_eq!(refused["error"]["details"]["reason"], "no_agents_online");
+    let (status, ticket) = server
+        .call(
+            Method::POST,
+            "/api/v1/widget/offline",
+            Some(token),
+            Some(json!({"email": "zoe@example.com", "message": "anyone?"})),
+            &[("Origin", "https://acme.test")],
+        )
+        .await;
+    assert_eq!(status, 201, "{ticket}");
+    assert!(
+        ticket["number"].as_str().unwrap().starts_with("ACME-"),
+        "{ticket}"
+    );
 }

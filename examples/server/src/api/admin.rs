@@ -70,7 +70,7 @@ pub fn routes() -> Router<SharedState> {
         )
         .route(
             &format!("{A}/canned-responses/{{canned_id}}"),
-            put(crate::api::agent::canned::update).delete(crate::api::agent::canned::remove),
+            put(settings::update_canned).delete(settings::remove_canned),
         )
         .route(
             &format!("{A}/settings"),

@@ -68,7 +68,8 @@ pub fn router(state: SharedState) -> Router {
             CorsLayer::new()
                 .allow_origin(Any)
                 .allow_headers(Any)
-                .allow_methods(Any),
+                .allow_methods(Any)
+                .expose_headers([axum::http::header::CONTENT_DISPOSITION]),
         )
         .with_state(state)
 }

@@ -27,7 +27,7 @@ pub const MAX_SESSIONS: u32 = 10_000;
 pub struct ReportParams {
     /// Start, included (default 30 days before `to`).
     pub from: Option<String>,
-    /// End, excluded (default now).
+    /// End, excluded (default: none).
     pub to: Option<String>,
     /// Only this department.
     pub department_id: Option<String>,
@@ -56,15 +56,21 @@ pub async fn report(
             "analytics are for administrators, supervisors and viewers",
         ));
     }
-    let to = match &params.to {
-        Some(text) => parse_time("to", text)?,
-        None => Timestamp(jiff::Timestamp::now().as_millisecond()),
-    };
+    // Without an end the range is open, so that a chat started this very millisecond
+    // counts.
+    let to = params
+        .to
+        .as_deref()
+        .map(|text| parse_time("to", text))
+        .transpose()?;
     let from = match &params.from {
         Some(text) => parse_time("from", text)?,
-        None => Timestamp(to.0.saturating_sub(DEFAULT_RANGE_MS)),
+        None => {
+            let end = to.unwrap_or(Timestamp(jiff::Timestamp::now().as_millisecond()));
+            Timestamp(end.0.saturating_sub(DEFAULT_RANGE_MS))
+        }
     };
-    if from >= to {
+    if to.is_some_and(|to| from >= to) {
         return Err(ApiError::invalid("from", "must be before to"));
     }
     let tenant = caller.tenant_id().to_owned();
@@ -72,14 +78,14 @@ pub async fn report(
         department_id: params.department_id.clone(),
         agent_id: params.agent_id.clone(),
         created_from: Some(from),
-        created_to: Some(to),
+        created_to: to,
         per_page: MAX_PAGE_SIZE,
         ..SessionFilter::default()
     };
     let query = AnalyticsQuery {
         tenant_id: TenantId::from(tenant.as_str()),
         from,
-        to,
+        to: to.unwrap_or(Timestamp(i64::MAX)),
         department_id: params.department_id.map(DepartmentId::from),
         agent_id: params.agent_id.map(AgentId::from),
     };

@@ -10,11 +10,11 @@ use switchboard_core::Command;
 use switchboard_core::protocol::model::{CannedScope, TenantSettings, WidgetBranding};
 
 use super::{admin, commit_host, execute};
-use crate::api::agent::canned::{CannedBody, create_scoped, list_scoped};
+use crate::api::agent::canned::{self, CannedBody, create_scoped, list_scoped};
 use crate::api::tenant_config::{self, PreChatForm, SETTINGS, WIDGET, WidgetConfig};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Body;
+use crate::extract::{Body, Path};
 use crate::state::SharedState;
 
 /// `GET /api/v1/admin/settings`.
@@ -124,4 +124,25 @@ pub async fn create_canned(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     admin(&caller)?;
     create_scoped(&state, &caller, body, CannedScope::Tenant).await
+}
+
+/// `PUT /api/v1/admin/canned-responses/{canned_id}`.
+pub async fn update_canned(
+    state: State<SharedState>,
+    caller: Caller,
+    id: Path<String>,
+    body: Body<CannedBody>,
+) -> ApiResult<Json<Value>> {
+    admin(&caller)?;
+    canned::update(state, caller, id, body).await
+}
+
+/// `DELETE /api/v1/admin/canned-responses/{canned_id}`.
+pub async fn remove_canned(
+    state: State<SharedState>,
+    caller: Caller,
+    id: Path<String>,
+) -> ApiResult<StatusCode> {
+    admin(&caller)?;
+    canned::remove(state, caller, id).await
 }

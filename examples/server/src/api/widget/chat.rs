@@ -109,7 +109,11 @@ pub async fn start(
         initial_message: body.initial_message.filter(|text| !text.trim().is_empty()),
         client_message_id: body.client_message_id,
     };
-    let (reply, at) = state.engine.execute(caller.actor.clone(), command).await?;
+    let (reply, at) = state
+        .engine
+        .execute(caller.actor.clone(), command)
+        .await
+        .map_err(chat_unavailable)?;
     let Reply::SessionStarted {
         session_id,
         status,
@@ -570,6 +574,23 @@ pub async fn offline(
             "message": "Thank you. We received your message and will answer by e-mail.",
         })),
     ))
+}
+
+/// The engine's "chat is unavailable" (outside business hours, nobody online, queue full)
+/// is no server trouble: 409 `chat_unavailable`, with the reason, so that the widget offers
+/// "leave a message".
+fn chat_unavailable(error: ApiError) -> ApiError {
+    match error.details.get("reason") {
+        Some(reason) if error.code == "unavailable" => ApiError {
+            details: json!({ "reason": reason, "leave_a_message": true }),
+            ..ApiError::new(
+                StatusCode::CONFLICT,
+                "chat_unavailable",
+                "chat is not available now; leave a message instead",
+            )
+        },
+        _ => error,
+    }
 }
 
 /// A session the store knows but the engine no longer holds has ended.

@@ -1,8 +1,10 @@
 //! The demo tenant a new database starts with, so the server is usable at once.
 
 use serde_json::json;
+use switchboard_core::protocol::model::{AgentProfile, Department, QueueConfig, TenantSettings};
 use switchboard_core::{Actor, Command, Role};
 
+use crate::api::tenant_config;
 use crate::auth::passwords;
 use crate::config::Config;
 use crate::directory::{self, Credential, ErpTokens, TenantRecord, WidgetKey, namespace};
@@ -17,6 +19,9 @@ pub const DOMAIN: &str = "demo.localhost";
 pub const AGENT_EMAIL: &str = "agent@demo.localhost";
 /// The demo administrator's login.
 pub const ADMIN_EMAIL: &str = "admin@demo.localhost";
+/// The server value naming the operator tenant: its administrators run the platform
+/// (create and list tenants). The demo tenant is the operator of a new database.
+pub const OPERATOR_TENANT_KEY: &str = "operator_tenant";
 
 /// What was created, for the start-up banner.
 #[derive(Debug, Clone)]
@@ -61,7 +66,7 @@ pub async fn create(
         .iter()
         .map(|host| format!("http://{host}:{port}"))
         .collect();
-    let settings = serde_json::from_value(json!({
+    let settings: TenantSettings = serde_json::from_value(json!({
         "name": "Demo",
         "default_queue_id": "support",
         "branding": { "welcome_message": "Hi! How can we help?", "primary_color": "#2563eb" }
@@ -85,30 +90,55 @@ pub async fn create(
             },
         ),
     ];
+    writes.push(tenant_config::write(
+        TENANT_ID,
+        tenant_config::SETTINGS,
+        &settings,
+    )?);
+    // The tenant whose administrators run the platform (create tenants).
+    writes.push((
+        String::new(),
+        namespace::SERVER,
+        OPERATOR_TENANT_KEY.to_owned(),
+        Some(TENANT_ID.to_owned()),
+    ));
     engine
         .execute_with(root, Command::CreateTenant { settings }, writes.clone())
         .await?;
     directory.apply(&writes);
+    let department: Department =
+        serde_json::from_value(json!({"id": "support", "name": "Support"}))
+            .expect("a valid demo department");
+    let queue: QueueConfig = serde_json::from_value(json!({
+        "id": "support", "name": "Support", "department_id": "support",
+        "queue_when_no_agents": true
+    }))
+    .expect("a valid demo queue");
     let steps = [
-        json!({"type": "upsert_department", "department": {"id": "support", "name": "Support"}}),
-        json!({"type": "upsert_queue", "queue": {
-            "id": "support", "name": "Support", "department_id": "support",
-            "queue_when_no_agents": true
-        }}),
+        (
+            tenant_config::write(TENANT_ID, "department/support", &department)?,
+            Command::UpsertDepartment { department },
+        ),
+        (
+            tenant_config::write(TENANT_ID, "queue/support", &queue)?,
+            Command::UpsertQueue { queue },
+        ),
     ];
-    for step in steps {
-        let command: Command = serde_json::from_value(step).expect("valid demo command");
-        engine.execute(admin.clone(), command).await?;
+    for (copy, command) in steps {
+        engine
+            .execute_with(admin.clone(), command, vec![copy.clone()])
+            .await?;
+        directory.apply(&[copy]);
     }
-    writes.clear();
     for (email, name, role) in [
         (AGENT_EMAIL, "Demo Agent", "agent"),
         (ADMIN_EMAIL, "Demo Admin", "tenant_admin"),
     ] {
-        let profile = json!({"type": "upsert_agent", "agent": {
+        let agent: AgentProfile = serde_json::from_value(json!({
             "id": email, "name": name, "email": email, "role": role,
             "departments": ["support"], "max_concurrent_chats": 5
-        }});
+        }))
+        .expect("a valid demo profile");
         let credential = Credential {
             email: email.to_owned(),
             password_hash: hash.clone(),
@@ -116,11 +146,19 @@ pub async fn create(
             role: serde_json::from_value(json!(role)).expect("a staff role"),
         };
         let write = directory::write(TENANT_ID, namespace::CREDENTIAL, email, &credential);
-        let command: Command = serde_json::from_value(profile).expect("valid demo command");
+        let writes = vec![
+            write,
+            tenant_config::write(
+                TENANT_ID,
+                &format!("{}{email}", tenant_config::AGENT),
+                &agent,
+            )?,
+        ];
+        let command = Command::UpsertAgent { agent };
         engine
-            .execute_with(admin.clone(), command, vec![write.clone()])
+            .execute_with(admin.clone(), command, writes.clone())
             .await?;
-        directory.apply(&[write]);
+        directory.apply(&writes);
     }
     Ok(DemoTenant {
         jwt_secret,

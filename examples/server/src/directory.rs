@@ -3,7 +3,7 @@
 //! (every request authenticates) and persisted as host values in the engine's store, in the
 //! same transaction as the engine command they go with.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,9 @@ pub mod namespace {
     pub const WEBHOOK: &str = "webhook";
     /// Server-wide values (tenant `""`), such as the token signing key.
     pub const SERVER: &str = "server";
+    /// A copy of the tenant's configuration as last committed (key: what it is, such as
+    /// `settings` or `department/<id>`), because the engine answers no query for it.
+    pub const CONFIG: &str = "config";
 }
 
 /// How a tenant's ERP signs its users' tokens.
@@ -107,6 +110,7 @@ struct Data {
     push_tokens: HashMap<(String, String), String>,
     webhooks: HashMap<String, Vec<(String, Webhook)>>,
     server: HashMap<String, String>,
+    configs: HashMap<String, BTreeMap<String, String>>,
 }
 
 /// The in-memory directory.
@@ -279,6 +283,29 @@ impl Directory {
             .get(key)
             .cloned()
     }
+
+    /// One value of a tenant's configuration copy (JSON).
+    pub fn config_value(&self, tenant_id: &str, key: &str) -> Option<String> {
+        self.data
+            .read()
+            .expect("directory lock")
+            .configs
+            .get(tenant_id)
+            .and_then(|values| values.get(key))
+            .cloned()
+    }
+
+    /// The values of a tenant's configuration copy whose key starts with `prefix`, by key.
+    pub fn config_values(&self, tenant_id: &str, prefix: &str) -> Vec<(String, String)> {
+        let data = self.data.read().expect("directory lock");
+        data.configs
+            .get(tenant_id)
+            .into_iter()
+            .flat_map(|values| values.range(prefix.to_owned()..))
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
+    }
 }
 
 impl Data {
@@ -319,6 +346,17 @@ impl Data {
                     Some(text) => self.server.insert(key.to_owned(), text.to_owned()),
                     None => self.server.remove(key),
                 };
+                Ok(())
+            }
+            namespace::CONFIG => {
+                let values = self.configs.entry(tenant.to_owned()).or_default();
+                match value {
+                    Some(text) => values.insert(key.to_owned(), text.to_owned()),
+                    None => values.remove(key),
+                };
+                if values.is_empty() {
+                    self.configs.remove(tenant);
+                }
                 Ok(())
             }
             _ => Ok(()),

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod metrics;
 pub mod rate;
 pub mod release;
+pub mod retention;
 pub mod state;
 pub mod webhooks;
 pub mod ws;
@@ -114,6 +115,7 @@ impl Server {
             namespace::PUSH_TOKEN,
             namespace::WEBHOOK,
             namespace::SERVER,
+            namespace::CONFIG,
         ] {
             let values = store.host_values(name)?;
             let writes: Vec<_> = values
@@ -208,6 +210,7 @@ impl Server {
         tokio::spawn(effects.run(effect_jobs));
 
         let (stop, mut stopped) = watch::channel(false);
+        retention::spawn(engine.clone(), stop.subscribe());
         let sweeper = state.clone();
         let mut sweep_stop = stop.subscribe();
         tokio::spawn(async move {

@@ -1,9 +1,15 @@
 //! The HTTP routes.
 
+pub mod admin;
+pub mod agent;
 pub mod convert;
 pub mod live_agent;
 pub mod login;
 pub mod ops;
+pub mod origins;
+pub mod tenant_config;
+pub mod transcript;
+pub mod widget;
 
 use std::net::SocketAddr;
 
@@ -46,6 +52,9 @@ pub fn router(state: SharedState) -> Router {
             "/api/v1/live-agent/agent/status",
             put(live_agent::agent_status),
         )
+        .merge(widget::routes())
+        .merge(agent::routes())
+        .merge(admin::routes())
         .layer(middleware::from_fn_with_state(state.clone(), limit_per_ip))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     Router::new()
@@ -59,7 +68,8 @@ pub fn router(state: SharedState) -> Router {
             CorsLayer::new()
                 .allow_origin(Any)
                 .allow_headers(Any)
-                .allow_methods(Any),
+                .allow_methods(Any)
+                .expose_headers([axum::http::header::CONTENT_DISPOSITION]),
         )
         .with_state(state)
 }

@@ -1,0 +1,170 @@
+//! Force logout, data retention, and a visitor's export and erasure.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use switchboard_core::{Command, Timestamp};
+
+use super::{admin, execute};
+use crate::api::widget::optional_json;
+use crate::auth::tokens::{ISSUER, STAFF_AUDIENCE, ServerClaims};
+use crate::auth::{Caller, Identity};
+use crate::directory::{self, namespace};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Body, Path};
+use crate::state::SharedState;
+
+/// Why everyone is logged out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogoutBody {
+    /// Shown to the agents.
+    pub reason: Option<String>,
+}
+
+/// `POST /api/v1/admin/force-logout`: every other staff member goes offline (their chats
+/// back to the queue) and every staff token issued until now stops working. The caller
+/// gets a fresh token so that they stay logged in.
+pub async fn force_logout(
+    State(state): State<SharedState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    admin(&caller)?;
+    let body: LogoutBody = optional_json(&body)?;
+    let tenant = caller.tenant_id();
+    let mut record = state
+        .directory
+        .tenant(tenant)
+        .ok_or_else(ApiError::internal)?;
+    let now = jiff::Timestamp::now();
+    record.token_epoch = now.as_millisecond();
+    let write = directory::write(tenant, namespace::TENANT, "settings", &record);
+    let command = Command::ForceLogoutAll {
+        reason: body.reason,
+    };
+    execute(&state, &caller, command, vec![write]).await?;
+    tracing::info!(tenant = %tenant, "forced logout");
+    let access_token = match &caller.identity {
+        Identity::Staff { .. } if state.directory.credential(tenant, caller.id()).is_some() => {
+            let ttl = state.config.access_token_ttl as i64;
+            Some(state.signing.sign(&ServerClaims {
+                iss: ISSUER.to_owned(),
+                aud: STAFF_AUDIENCE.to_owned(),
+                sub: caller.id().to_owned(),
+                tid: tenant.to_owned(),
+                iat: now.as_second(),
+                exp: now.as_second() + ttl,
+                iat_ms: record.token_epoch,
+                origin: None,
+            })?)
+        }
+        _ => None,
+    };
+    Ok(Json(json!({
+        "logged_out": true,
+        "token_epoch": record.token_epoch,
+        "access_token": access_token,
+        "token_type": "bearer",
+    })))
+}
+
+/// `GET /api/v1/admin/retention`: `{"days": n}`, or null when chats are kept forever.
+pub async fn retention(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
+    admin(&caller)?;
+    let tenant = caller.tenant_id().to_owned();
+    let days = state
+        .engine
+        .run(move |store| store.retention(&tenant))
+        .await??;
+    Ok(Json(json!({ "days": days })))
+}
+
+/// A retention period.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionBody {
+    /// Ended chats older than this many days are purged daily; null keeps them.
+    pub days: Option<u32>,
+}
+
+/// `PUT /api/v1/admin/retention`.
+pub async fn set_retention(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Body(body): Body<RetentionBody>,
+) -> ApiResult<Json<Value>> {
+    admin(&caller)?;
+    let tenant = caller.tenant_id().to_owned();
+    let days = body.days;
+    state
+        .engine
+        .run(move |store| store.set_retention(&tenant, days))
+        .await??;
+    Ok(Json(json!({ "days": days })))
+}
+
+/// `GET /api/v1/admin/visitors/{visitor_id}/export`: everything stored about a visitor
+/// (profile, chats, messages, notes, transfers, tickets, surveys) as a JSON download.
+pub async fn export(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(visitor_id): Path<String>,
+) -> ApiResult<Response> {
+    admin(&caller)?;
+    let tenant = caller.tenant_id().to_owned();
+    let id = visitor_id.clone();
+    let export = state
+        .readers
+        .read(move |reader| Ok(reader.queries().export_visitor(&tenant, &id)?))
+        .await?;
+    let file: String = visitor_id
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut response = Json(export).into_response();
+    let disposition = format!("attachment; filename=\"visitor-{file}.json\"");
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `DELETE /api/v1/admin/visitors/{visitor_id}`: erase a visitor (refused with 409 while
+/// they have a chat or ticket still open). Their messages and notes become tombstones,
+/// their profile and contact details go; the audit entry of the erasure stays.
+pub async fn forget(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(visitor_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    admin(&caller)?;
+    if visitor_id.is_empty() {
+        return Err(ApiError::not_found("visitor"));
+    }
+    let actor = caller.actor.clone();
+    let id = visitor_id.clone();
+    let now = Timestamp(jiff::Timestamp::now().as_millisecond());
+    // The step's outputs are records the store already wrote; the erasure has no events.
+    state
+        .engine
+        .run(move |store| store.forget_visitor(now, &actor, &id).map(|_| ()))
+        .await??;
+    tracing::info!(tenant = %caller.tenant_id(), "visitor forgotten");
+    Ok(Json(json!({ "visitor_id": visitor_id, "forgotten": true })))
+}

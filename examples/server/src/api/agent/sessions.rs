@@ -1,0 +1,401 @@
+//! Working on a session: offers, picking, assigning, transfers, notes, tags, messages,
+//! resolving and closing.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use switchboard_core::ids::{AgentId, DepartmentId, TransferId};
+use switchboard_core::protocol::model::MessageKind;
+use switchboard_core::{Command, Reply};
+
+use super::staff_session;
+use crate::api::live_agent::visible_session;
+use crate::api::widget::optional_json;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Body, Path};
+use crate::state::SharedState;
+
+/// The session as stored after a step.
+async fn session_json(state: &SharedState, caller: &Caller, session_id: &str) -> ApiResult<Value> {
+    let (session, _) = visible_session(state, caller, session_id).await?;
+    serde_json::to_value(session).map_err(|_| ApiError::internal())
+}
+
+/// Runs a command on a session of the caller's tenant, then answers the session.
+async fn on_session(
+    state: SharedState,
+    caller: Caller,
+    session_id: String,
+    command: impl FnOnce(switchboard_core::ids::SessionId) -> Command,
+) -> ApiResult<Json<Value>> {
+    let session = staff_session(&state, &caller, &session_id).await?;
+    state
+        .engine
+        .execute(caller.actor.clone(), command(session.session_id))
+        .await?;
+    Ok(Json(session_json(&state, &caller, &session_id).await?))
+}
+
+/// `POST .../accept`: take a session offered to the caller.
+pub async fn accept(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    on_session(state, caller, session_id, |session_id| {
+        Command::AcceptOffer { session_id }
+    })
+    .await
+}
+
+/// `POST .../decline`: refuse an offer; it is not offered to the caller again.
+pub async fn decline(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    on_session(state, caller, session_id, |session_id| {
+        Command::DeclineOffer { session_id }
+    })
+    .await
+}
+
+/// `POST .../pick`: take a waiting session from the queue.
+pub async fn pick(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    on_session(state, caller, session_id, |session_id| {
+        Command::PickSession { session_id }
+    })
+    .await
+}
+
+/// Who gets a session.
+#[derive(Debug, Deserialize)]
+pub struct AssignBody {
+    /// The agent.
+    pub agent_id: String,
+}
+
+/// `POST .../assign`: give a session to an agent (supervisors).
+pub async fn assign(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+    Body(body): Body<AssignBody>,
+) -> ApiResult<Json<Value>> {
+    on_session(state, caller, session_id, |session_id| {
+        Command::AssignSession {
+            session_id,
+            agent_id: AgentId::from(body.agent_id),
+        }
+    })
+    .await
+}
+
+/// `POST .../resolve`.
+pub async fn resolve(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    on_session(state, caller, session_id, |session_id| {
+        Command::ResolveSession { session_id }
+    })
+    .await
+}
+
+/// `POST .../close`.
+pub async fn close(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    on_session(state, caller, session_id, |session_id| {
+        Command::CloseSession { session_id }
+    })
+    .await
+}
+
+/// Where a session goes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    /// An agent.
+    #[serde(default)]
+    pub to_agent_id: Option<String>,
+    /// Or a department.
+    #[serde(default)]
+    pub to_department_id: Option<String>,
+    /// Why (the visitor sees a neutral message).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST .../transfer`: offer the session to an agent or a department; it moves when
+/// accepted.
+pub async fn transfer(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+    Body(body): Body<TransferBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let session = staff_session(&state, &caller, &session_id).await?;
+    let command = Command::TransferSession {
+        session_id: session.session_id,
+        to_agent_id: body.to_agent_id.map(AgentId::from),
+        to_department_id: body.to_department_id.map(DepartmentId::from),
+        reason: body.reason,
+    };
+    let (reply, _) = state.engine.execute(caller.actor.clone(), command).await?;
+    let Reply::TransferRequested { transfer_id } = reply else {
+        return Err(ApiError::internal());
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "transfer_id": transfer_id, "session_id": session.session_id })),
+    ))
+}
+
+/// `POST /api/v1/agent/transfers/{transfer_id}/{accept|reject|cancel}`.
+pub async fn transfer_answer(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path((transfer_id, action)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    super::chat_staff(&caller)?;
+    let id: TransferId = transfer_id
+        .parse()
+        .map_err(|_| ApiError::not_found("transfer"))?;
+    let command = match action.as_str() {
+        "accept" => Command::AcceptTransfer { transfer_id: id },
+        "reject" => Command::RejectTransfer { transfer_id: id },
+        "cancel" => Command::CancelTransfer { transfer_id: id },
+        _ => return Err(ApiError::not_found("transfer action")),
+    };
+    state.engine.execute(caller.actor.clone(), command).await?;
+    let outcome = match action.as_str() {
+        "accept" => "accepted",
+        "reject" => "rejected",
+        _ => "cancelled",
+    };
+    Ok(Json(json!({ "transfer_id": id, "outcome": outcome })))
+}
+
+/// A note.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// The text (never shown to the visitor).
+    pub body: String,
+}
+
+/// `POST .../notes`: an internal note.
+pub async fn add_note(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+    Body(body): Body<NoteBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let session = staff_session(&state, &caller, &session_id).await?;
+    let command = Command::AddNote {
+        session_id: session.session_id,
+        body: body.body.clone(),
+    };
+    let (reply, at) = state.engine.execute(caller.actor.clone(), command).await?;
+    let Reply::NoteAdded { note_id } = reply else {
+        return Err(ApiError::internal());
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "note_id": note_id,
+            "session_id": session.session_id,
+            "author_id": caller.id(),
+            "body": body.body,
+            "created_at": at,
+        })),
+    ))
+}
+
+/// `GET .../notes`: the session's notes, oldest first (read from the visitor's stored
+/// history, which holds the notes of their sessions).
+pub async fn list_notes(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let session = staff_session(&state, &caller, &session_id).await?;
+    let visitor = session.visitor_id.to_string();
+    if visitor.is_empty() {
+        // An erased visitor's notes are tombstones.
+        return Ok(Json(json!({ "notes": [] })));
+    }
+    let tenant = caller.tenant_id().to_owned();
+    let id = session.session_id;
+    let notes = state
+        .readers
+        .read(move |reader| {
+            let export = reader.queries().export_visitor(&tenant, &visitor)?;
+            Ok(export
+                .notes
+                .into_iter()
+                .filter(|note| note.session_id == id)
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(Json(json!({ "notes": notes })))
+}
+
+/// Tags to add.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagsBody {
+    /// The tags.
+    pub tags: Vec<String>,
+}
+
+/// `POST .../tags`: add tags; answers the session's tags.
+pub async fn add_tags(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+    Body(body): Body<TagsBody>,
+) -> ApiResult<Json<Value>> {
+    let session = staff_session(&state, &caller, &session_id).await?;
+    let command = Command::AddTags {
+        session_id: session.session_id,
+        tags: body.tags,
+    };
+    state.engine.execute(caller.actor.clone(), command).await?;
+    tags(&state, &caller, &session_id).await
+}
+
+/// `DELETE .../tags/{tag}`: remove a tag; answers the session's tags.
+pub async fn remove_tag(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path((session_id, tag)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let session = staff_session(&state, &caller, &session_id).await?;
+    let command = Command::RemoveTags {
+        session_id: session.session_id,
+        tags: vec![tag],
+    };
+    state.engine.execute(caller.actor.clone(), command).await?;
+    tags(&state, &caller, &session_id).await
+}
+
+async fn tags(state: &SharedState, caller: &Caller, session_id: &str) -> ApiResult<Json<Value>> {
+    let (session, _) = visible_session(state, caller, session_id).await?;
+    Ok(Json(
+        json!({ "session_id": session.session_id, "tags": session.tags }),
+    ))
+}
+
+/// A message from an agent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendBody {
+    /// The text.
+    pub text: String,
+    /// `text` (default) or `markdown`.
+    #[serde(default)]
+    pub kind: Option<MessageKind>,
+    /// Retries with the same id are accepted once.
+    #[serde(default)]
+    pub client_message_id: Option<String>,
+}
+
+/// `POST .../messages`: write to the visitor.
+pub async fn send(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+    Body(body): Body<SendBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let session = staff_session(&state, &caller, &session_id).await?;
+    let command = Command::SendMessage {
+        session_id: session.session_id,
+        body: body.text,
+        kind: body.kind.unwrap_or_default(),
+        attachment: None,
+        client_message_id: body.client_message_id,
+    };
+    let (reply, at) = state.engine.execute(caller.actor.clone(), command).await?;
+    message_accepted(reply, session.session_id, at)
+}
+
+/// The answer to an accepted message.
+pub fn message_accepted(
+    reply: Reply,
+    session_id: switchboard_core::ids::SessionId,
+    at: switchboard_core::Timestamp,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Reply::MessageAccepted {
+        message_id,
+        seq,
+        duplicate,
+    } = reply
+    else {
+        return Err(ApiError::internal());
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "message_id": message_id,
+            "session_id": session_id,
+            "seq": seq,
+            "duplicate": duplicate,
+            "created_at": at,
+        })),
+    ))
+}
+
+/// Where to e-mail a transcript.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EmailBody {
+    /// The address; default the visitor's.
+    pub email: Option<String>,
+}
+
+/// `POST .../transcript/email`: e-mail the transcript (to the visitor, or an address).
+pub async fn email_transcript(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let session = staff_session(&state, &caller, &session_id).await?;
+    let body: EmailBody = optional_json(&body)?;
+    let command = Command::EmailTranscript {
+        session_id: session.session_id,
+        email: body.email,
+    };
+    state
+        .engine
+        .execute(caller.actor.clone(), command)
+        .await
+        .map_err(|error| {
+            if error.status == StatusCode::NOT_FOUND {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "session_ended",
+                    "the chat has closed; download the transcript instead",
+                )
+            } else {
+                error
+            }
+        })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "session_id": session.session_id, "queued": true })),
+    ))
+}

@@ -1,0 +1,122 @@
+//! Transcript downloads: a session's stored messages rendered as plain text or as a
+//! standalone HTML page (everything the visitor or an agent typed is escaped by the
+//! renderer), served as an attachment.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use switchboard_core::Role;
+use switchboard_core::transcript::{Audience, TranscriptInput, render_html, render_text};
+use switchboard_store::query::HistoryQuery;
+
+use super::live_agent::visible_session;
+use super::tenant_config;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::SharedState;
+
+/// The policy sent with HTML transcripts: nothing loads and nothing runs.
+const HTML_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:";
+
+/// `?format=` of a transcript download.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TranscriptQuery {
+    /// `text` (default) or `html`.
+    pub format: Option<String>,
+}
+
+/// Renders the session's transcript for a caller who may see the session (its visitor, or
+/// staff who see conversation content); anyone else gets 404.
+pub async fn download(
+    state: &SharedState,
+    caller: &Caller,
+    session_id: &str,
+    query: TranscriptQuery,
+) -> ApiResult<Response> {
+    let html = match query.format.as_deref().unwrap_or("text") {
+        "text" | "txt" => false,
+        "html" => true,
+        other => {
+            return Err(ApiError::invalid(
+                "format",
+                format!("{other:?} is not text or html"),
+            ));
+        }
+    };
+    let (session, _) = visible_session(state, caller, session_id).await?;
+    if caller.actor.role == Role::Viewer {
+        return Err(ApiError::forbidden("viewers see no conversation content"));
+    }
+    let settings = tenant_config::settings(&state.directory, caller.tenant_id());
+    let title = settings
+        .as_ref()
+        .map(|settings| settings.name.clone())
+        .filter(|name| !name.trim().is_empty());
+    let time_zone = settings
+        .and_then(|settings| settings.business_hours)
+        .map(|hours| hours.time_zone);
+    let audience = if caller.is_staff() {
+        Audience::Staff
+    } else {
+        Audience::Visitor
+    };
+    let (tenant, id) = (caller.tenant_id().to_owned(), session_id.to_owned());
+    let body = state
+        .readers
+        .read(move |reader| {
+            let queries = reader.queries();
+            let mut messages = Vec::new();
+            let mut after = Some("0".to_owned());
+            while let Some(cursor) = after {
+                let page = queries.message_history(
+                    &tenant,
+                    &id,
+                    &HistoryQuery {
+                        after: Some(cursor),
+                        limit: switchboard_store::query::MAX_PAGE_SIZE,
+                        ..HistoryQuery::default()
+                    },
+                )?;
+                after = page.newer;
+                messages.extend(page.messages);
+            }
+            let input = TranscriptInput {
+                title: title.as_deref(),
+                time_zone: time_zone.as_deref(),
+                audience,
+                ..TranscriptInput::new(&session, &messages)
+            };
+            Ok(if html {
+                render_html(&input)
+            } else {
+                render_text(&input)
+            })
+        })
+        .await?;
+    let (content_type, extension) = if html {
+        ("text/html; charset=utf-8", "html")
+    } else {
+        ("text/plain; charset=utf-8", "txt")
+    };
+    let disposition = format!("attachment; filename=\"transcript-{session_id}.{extension}\"");
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(|_| ApiError::not_found("session"))?,
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if html {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(HTML_POLICY),
+        );
+    }
+    Ok(response)
+}

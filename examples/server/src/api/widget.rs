@@ -1,0 +1,132 @@
+//! The website widget's API (`/api/v1/widget`): init with a widget key, the pre-chat
+//! start, "leave a message", transcripts, the satisfaction rating, and chat without a
+//! WebSocket.
+//!
+//! Every route but `init` takes the visitor token `init` returned (or an ERP user token).
+//! A visitor token bound to an origin is honoured only with that `Origin`, and a visitor
+//! sees only their own sessions: any other session id is "not found".
+
+pub mod chat;
+pub mod init;
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::http::header::ORIGIN;
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+
+use super::origins;
+use crate::auth::{Caller, Identity};
+use crate::error::{ApiError, ApiResult};
+use crate::state::SharedState;
+
+/// The widget routes.
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/api/v1/widget/init", post(init::init))
+        .route("/api/v1/widget/availability", get(init::availability))
+        .route("/api/v1/widget/sessions", post(chat::start))
+        .route("/api/v1/widget/sessions/{session_id}", get(chat::session))
+        .route(
+            "/api/v1/widget/sessions/{session_id}/messages",
+            get(chat::messages).post(chat::send),
+        )
+        .route(
+            "/api/v1/widget/sessions/{session_id}/typing",
+            post(chat::typing),
+        )
+        .route(
+            "/api/v1/widget/sessions/{session_id}/read",
+            post(chat::read),
+        )
+        .route(
+            "/api/v1/widget/sessions/{session_id}/leave",
+            post(chat::leave),
+        )
+        .route(
+            "/api/v1/widget/sessions/{session_id}/transcript",
+            get(chat::transcript),
+        )
+        .route(
+            "/api/v1/widget/sessions/{session_id}/transcript/email",
+            post(chat::email_transcript),
+        )
+        .route(
+            "/api/v1/widget/sessions/{session_id}/csat",
+            post(chat::csat),
+        )
+        .route("/api/v1/widget/offline", post(chat::offline))
+}
+
+/// Refuses staff, and a visitor token used from another origin than the one it is bound
+/// to.
+pub fn end_user(caller: &Caller, headers: &HeaderMap) -> ApiResult<()> {
+    match &caller.identity {
+        Identity::Staff { .. } => Err(ApiError::forbidden(
+            "the widget API is for visitors; staff use /api/v1/agent",
+        )),
+        Identity::User { .. } | Identity::Visitor { origin: None } => Ok(()),
+        Identity::Visitor {
+            origin: Some(bound),
+        } => {
+            let origin = headers
+                .get(ORIGIN)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|origin| origins::canonical(origin, false).ok());
+            if origin.as_deref() == Some(bound.as_str()) {
+                Ok(())
+            } else {
+                Err(ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "origin_not_allowed",
+                    "this visitor token belongs to another site",
+                ))
+            }
+        }
+    }
+}
+
+/// A JSON body that may also be empty (then the default).
+pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "malformed",
+            error.to_string(),
+        )
+    })
+}
+
+/// A plausible e-mail address: one `@` with text on both sides, a dot in the domain, no
+/// spaces, at most 254 bytes.
+#[must_use]
+pub fn plausible_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    text.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plausible_email;
+
+    #[test]
+    fn emails() {
+        assert!(plausible_email("ana@example.com"));
+        assert!(!plausible_email("ana@example"));
+        assert!(!plausible_email("ana example.com"));
+        assert!(!plausible_email("a@b@c.com"));
+        assert!(!plausible_email("@example.com"));
+        assert!(!plausible_email("ana@ example.com"));
+    }
+}

@@ -668,3 +668,40 @@ async fn the_operator_creates_tenants_and_other_admins_cannot() {
         "{ticket}"
     );
 }
+
+#[tokio::test]
+async fn staff_without_a_password_sign_in_only_through_the_erp() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin@demo.localhost").await;
+    let (status, body) = server
+        .post(
+            "/api/v1/admin/users",
+            &admin,
+            json!({"email": "sso@demo.localhost", "name": "Sso Agent", "departments": ["support"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = try_login(&server, "sso@demo.localhost", "").await;
+    assert_eq!(status, 401, "no password login");
+    let (status, _) = try_login(&server, "sso@demo.localhost", "anything-at-all").await;
+    assert_eq!(status, 401);
+    // A token from the tenant's ERP with a staff role acts as that staff member.
+    let sso = sign_erp(
+        json!({"sub": "sso@demo.localhost", "email": "sso@demo.localhost", "role": "agent", "exp": now_seconds() + 600}),
+        ERP_SECRET,
+    );
+    let (status, presence) = server
+        .put("/api/v1/live-agent/agent/status", &sso, json!({"is_online": true}))
+        .await;
+    assert_eq!(status, 200, "{presence}");
+    assert_eq!(presence["agent_name"], "Sso Agent");
+    // The same token without a staff role is an end user, who has no agent status.
+    let user = sign_erp(
+        json!({"sub": "sso@demo.localhost", "email": "sso@demo.localhost", "exp": now_seconds() + 600}),
+        ERP_SECRET,
+    );
+    let (status, _) = server
+        .put("/api/v1/live-agent/agent/status", &user, json!({"is_online": true}))
+        .await;
+    assert_eq!(status, 403);
+}

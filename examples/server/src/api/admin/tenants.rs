@@ -233,7 +233,7 @@ pub async fn create(
         id: None,
         email: body.admin.email,
         name: body.admin.name,
-        password: body.admin.password,
+        password: Some(body.admin.password),
         role: StaffRole::TenantAdmin,
         departments: Vec::new(),
         skills: Default::default(),

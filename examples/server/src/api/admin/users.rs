@@ -42,8 +42,10 @@ pub struct NewUser {
     pub email: String,
     /// Display name.
     pub name: String,
-    /// Password (8 to 256 bytes).
-    pub password: String,
+    /// Password (8 to 256 bytes). Omitted: the staff member cannot log in with a
+    /// password and signs in only through the tenant's ERP (single sign-on tokens).
+    #[serde(default)]
+    pub password: Option<String>,
     /// Role; default `agent`.
     #[serde(default)]
     pub role: StaffRole,
@@ -217,7 +219,9 @@ pub async fn create_user(
 ) -> ApiResult<Value> {
     let email = check_email(&body.email)?;
     let name = check_name(&body.name)?;
-    check_password(&body.password)?;
+    if let Some(password) = &body.password {
+        check_password(password)?;
+    }
     let id = body.id.unwrap_or_else(|| email.clone());
     check_id(&id)?;
     if state.directory.credential(tenant_id, &id).is_some() {
@@ -243,7 +247,11 @@ pub async fn create_user(
     };
     let credential = Credential {
         email,
-        password_hash: hash(body.password).await?,
+        // An empty hash never verifies: single sign-on only.
+        password_hash: match body.password {
+            Some(password) => hash(password).await?,
+            None => String::new(),
+        },
         name,
         role: body.role,
     };

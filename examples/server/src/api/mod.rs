@@ -4,6 +4,7 @@ pub mod convert;
 pub mod live_agent;
 pub mod login;
 pub mod ops;
+pub mod webhooks_admin;
 
 use std::net::SocketAddr;
 
@@ -46,6 +47,7 @@ pub fn router(state: SharedState) -> Router {
             "/api/v1/live-agent/agent/status",
             put(live_agent::agent_status),
         )
+        .merge(webhooks_admin::router())
         .layer(middleware::from_fn_with_state(state.clone(), limit_per_ip))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     Router::new()

@@ -176,7 +176,7 @@ fn decode_quoted_printable(data: &str) -> String {
 fn decode_base64(text: &str) -> Option<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let text = text.trim();
-    if text.len() < 8 || text.len() % 4 != 0 {
+    if text.len() < 8 || !text.len().is_multiple_of(4) {
         return None;
     }
     let mut bits = 0u32;

@@ -9,14 +9,14 @@
 //! channel is full the delivery is dropped, counted in the metrics and logged, so the engine
 //! thread never waits.
 //!
-//! The [`Deliverer`] records queued deliveries as pending host values (namespace
-//! [`PENDING_NAMESPACE`]), POSTs them (5 s timeout, retries with exponential backoff),
-//! writes every attempt to the [delivery log](history) and removes the pending value when
-//! the delivery succeeded or failed for good. Deliveries still pending at start-up (the
-//! server stopped or crashed while they waited for a retry) are sent again, so delivery is
-//! at least once from the moment a delivery is recorded as pending, a few milliseconds after
-//! its commit; receivers deduplicate by `X-Switchboard-Delivery`. Deliveries are not ordered
-//! across events.
+//! The [`Deliverer`] takes deliveries off the queue, records them as pending host values
+//! (namespace [`PENDING_NAMESPACE`]), POSTs them (5 s timeout, retries with exponential
+//! backoff), writes every attempt to the [delivery log](history) and removes the pending
+//! value when the delivery succeeded or failed for good. Deliveries still pending at
+//! start-up (the server stopped or crashed while they waited for a retry) are sent again, so
+//! delivery is at least once from the moment a delivery is recorded as pending (normally a
+//! few milliseconds after its commit); receivers deduplicate by `X-Switchboard-Delivery`.
+//! Deliveries are not ordered across events. See `docs/webhooks.md`.
 //!
 //! Each request carries:
 //!

@@ -649,3 +649,38 @@ async fn pending_deliveries_survive_a_restart() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn a_removed_webhook_gets_no_more_retries() {
+    let receiver = HttpReceiver::start().await;
+    receiver.answer_next(&[503, 503, 503, 503, 503]);
+    let dir = TempDir::new();
+    let mut config = test_config(&dir);
+    config.webhook_retry_base_ms = 300;
+    let server = TestServer::start_with(dir, config).await;
+    let admin = server.login(ADMIN).await;
+    let hook = create_hook(
+        &server,
+        &admin,
+        json!({"url": receiver.url("/busy"), "events": ["session.started"]}),
+    )
+    .await;
+    let id = hook["id"].as_str().unwrap();
+    let user = erp_token("gone@example.com", "Gone");
+    start_session(&server, &user, "hi").await;
+    receiver
+        .wait_until("the first attempt", |requests| !requests.is_empty())
+        .await;
+    let (status, _) = server
+        .call(
+            Method::DELETE,
+            &format!("{HOOKS}/{id}"),
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 204);
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(receiver.requests().len(), 1, "no retry after the removal");
+}

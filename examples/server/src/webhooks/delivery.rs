@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use switchboard_core::Timestamp;
 use switchboard_store::{DurableEngine, MAX_HOST_VALUE_BYTES, StoreError};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::history::{Attempt, History};
 use crate::config::Config;
@@ -21,8 +21,10 @@ use crate::engine_loop::{EngineHandle, HostWrite};
 pub const PENDING_NAMESPACE: &str = "webhook_pending";
 /// Timeout of one attempt.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Deliveries in flight at once.
-const CONCURRENCY: usize = 16;
+/// Attempts in flight at once.
+const SENDING: usize = 16;
+/// Deliveries taken off the queue and not finished (sending, or waiting for a retry).
+const ACCEPTED: usize = 4_096;
 /// Deliveries recorded as pending in one commit.
 const BATCH: usize = 256;
 /// Longest wait between two attempts.
@@ -113,7 +115,7 @@ pub fn signature(secret: &str, timestamp: &str, body: &str) -> String {
 /// or removed.
 struct Record {
     tenant_id: String,
-    attempt: Attempt,
+    attempt: Option<Attempt>,
     pending: Option<HostWrite>,
 }
 
@@ -125,6 +127,7 @@ pub struct Deliverer {
     http: reqwest::Client,
     attempts: u32,
     retry_base: Duration,
+    sending: Semaphore,
 }
 
 /// What one attempt came to.
@@ -155,12 +158,18 @@ impl Deliverer {
             http,
             attempts: config.webhook_attempts.max(1),
             retry_base: Duration::from_millis(config.webhook_retry_base_ms.max(1)),
+            sending: Semaphore::new(SENDING),
         })
     }
 
     /// Carries out `pending` (left by the last run) and then what arrives on `queue`,
     /// until `stop` turns true or the queue closes. Deliveries waiting for a retry when it
     /// stops stay pending in the store for the next start.
+    ///
+    /// Deliveries leave the queue in batches, each recorded as pending in one commit
+    /// before its first attempt. At most [`SENDING`] attempts run at once, and at most
+    /// [`ACCEPTED`] deliveries are out of the queue (sending or waiting for a retry): past
+    /// that, new ones wait in the queue, and when the queue is full they are dropped.
     pub async fn run(
         self,
         mut queue: mpsc::Receiver<Delivery>,
@@ -170,14 +179,21 @@ impl Deliverer {
         let this = Arc::new(self);
         let (records, record_queue) = mpsc::unbounded_channel();
         tokio::spawn(this.clone().record(record_queue));
-        let slots = Arc::new(Semaphore::new(CONCURRENCY));
+        let accepted = Arc::new(Semaphore::new(ACCEPTED));
         if !pending.is_empty() {
             tracing::info!(count = pending.len(), "resuming pending webhook deliveries");
         }
         for delivery in pending {
-            this.start(&slots, delivery, &records, &stop).await;
+            this.start(delivery, None, &records, &stop);
         }
         loop {
+            let permit = tokio::select! {
+                permit = accepted.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => return,
+                },
+                _ = stop.wait_for(|stop| *stop) => return,
+            };
             let first = tokio::select! {
                 next = queue.recv() => match next {
                     Some(delivery) => delivery,
@@ -185,34 +201,37 @@ impl Deliverer {
                 },
                 _ = stop.wait_for(|stop| *stop) => return,
             };
-            let mut batch = vec![first];
+            let mut batch = vec![(first, permit)];
             while batch.len() < BATCH {
+                let Ok(permit) = accepted.clone().try_acquire_owned() else {
+                    break;
+                };
                 match queue.try_recv() {
-                    Ok(delivery) => batch.push(delivery),
+                    Ok(delivery) => batch.push((delivery, permit)),
                     Err(_) => break,
                 }
             }
-            let writes: Vec<HostWrite> = batch.iter().filter_map(Delivery::pending_write).collect();
+            let writes: Vec<HostWrite> = batch
+                .iter()
+                .filter_map(|(delivery, _)| delivery.pending_write())
+                .collect();
             if let Err(error) = this.write(writes).await {
                 // Delivered all the same, only not kept across a restart.
                 tracing::warn!(error = %error, "recording pending webhook deliveries failed");
             }
-            for delivery in batch {
-                this.start(&slots, delivery, &records, &stop).await;
+            for (delivery, permit) in batch {
+                this.start(delivery, Some(permit), &records, &stop);
             }
         }
     }
 
-    async fn start(
+    fn start(
         self: &Arc<Self>,
-        slots: &Arc<Semaphore>,
         delivery: Delivery,
+        permit: Option<OwnedSemaphorePermit>,
         records: &mpsc::UnboundedSender<Record>,
         stop: &watch::Receiver<bool>,
     ) {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
         let (this, records, stop) = (self.clone(), records.clone(), stop.clone());
         tokio::spawn(async move {
             this.deliver(delivery, records, stop).await;
@@ -241,27 +260,23 @@ impl Deliverer {
                 .map(|(_, webhook)| webhook)
                 .filter(|webhook| webhook.enabled);
             let Some(webhook) = webhook else {
-                // Removed or paused since: nothing to send.
+                // Removed or paused since: nothing to send, nothing left to keep.
                 let _ = records.send(Record {
                     tenant_id: delivery.tenant_id.clone(),
-                    attempt: self.attempt_entry(
-                        &delivery,
-                        Outcome {
-                            status: None,
-                            error: Some("webhook removed or disabled".to_owned()),
-                            retry: false,
-                        },
-                        false,
-                        Duration::ZERO,
-                    ),
+                    attempt: None,
                     pending: Some(delivery.pending_removal()),
                 });
                 return;
             };
-            delivery.attempts += 1;
-            let started = Instant::now();
-            let outcome = self.attempt(&webhook.url, &webhook.secret, &delivery).await;
-            let took = started.elapsed();
+            let (outcome, took) = {
+                let Ok(_slot) = self.sending.acquire().await else {
+                    return;
+                };
+                delivery.attempts += 1;
+                let started = Instant::now();
+                let outcome = self.attempt(&webhook.url, &webhook.secret, &delivery).await;
+                (outcome, started.elapsed())
+            };
             let ok = outcome.error.is_none();
             let again = !ok && outcome.retry && delivery.attempts < last;
             if !ok {
@@ -295,7 +310,7 @@ impl Deliverer {
             };
             let _ = records.send(Record {
                 tenant_id: delivery.tenant_id.clone(),
-                attempt: self.attempt_entry(&delivery, outcome, again, took),
+                attempt: Some(self.attempt_entry(&delivery, outcome, again, took)),
                 pending,
             });
             if !again {
@@ -405,14 +420,18 @@ impl Deliverer {
             }
             let mut writes = Vec::with_capacity(batch.len() * 2);
             for record in &mut batch {
-                writes.push(self.history.number(&record.tenant_id, &mut record.attempt));
+                if let Some(attempt) = &mut record.attempt {
+                    writes.push(self.history.number(&record.tenant_id, attempt));
+                }
                 writes.extend(record.pending.take());
             }
             if let Err(error) = self.write(writes).await {
                 tracing::warn!(error = %error, "recording webhook attempts failed");
             }
             for record in batch {
-                self.history.insert(&record.tenant_id, record.attempt);
+                if let Some(attempt) = record.attempt {
+                    self.history.insert(&record.tenant_id, attempt);
+                }
             }
         }
     }

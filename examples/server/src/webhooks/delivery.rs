@@ -167,8 +167,8 @@ impl Deliverer {
     /// stops stay pending in the store for the next start.
     ///
     /// Deliveries leave the queue in batches, each recorded as pending in one commit
-    /// before its first attempt. At most [`SENDING`] attempts run at once, and at most
-    /// [`ACCEPTED`] deliveries are out of the queue (sending or waiting for a retry): past
+    /// before its first attempt. At most `SENDING` attempts run at once, and at most
+    /// `ACCEPTED` deliveries are out of the queue (sending or waiting for a retry): past
     /// that, new ones wait in the queue, and when the queue is full they are dropped.
     pub async fn run(
         self,

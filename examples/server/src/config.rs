@@ -114,6 +114,29 @@ pub struct Config {
     )]
     pub smtp_from: String,
 
+    /// First retry delay of a failed push or e-mail, in milliseconds; it doubles with each
+    /// attempt.
+    #[arg(long, env = "SWITCHBOARD_EFFECT_RETRY_BASE_MS", default_value_t = 500)]
+    pub effect_retry_base_ms: u64,
+
+    /// Attempts per webhook delivery (at least 1).
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_ATTEMPTS", default_value_t = 5)]
+    pub webhook_attempts: u32,
+
+    /// First retry delay of a failed webhook delivery, in milliseconds; it doubles with
+    /// each attempt.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 1_000
+    )]
+    pub webhook_retry_base_ms: u64,
+
+    /// Webhook deliveries waiting to be sent before new ones are dropped (and counted in
+    /// the metrics).
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_QUEUE", default_value_t = 10_000)]
+    pub webhook_queue: usize,
+
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "SWITCHBOARD_LOG", default_value = "info")]
     pub log: String,

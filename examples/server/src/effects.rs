@@ -87,7 +87,7 @@ impl Effects {
             push_token: config.push_token.clone(),
             smtp,
             from,
-            retry_base: Duration::from_millis(500),
+            retry_base: Duration::from_millis(config.effect_retry_base_ms.max(1)),
         })
     }
 
@@ -151,7 +151,8 @@ impl Effects {
                 let data = self
                     .push_data(&job.tenant_id, *kind, &session_id.to_string())
                     .await;
-                self.push(&fcm_message(&device, title, body, data)).await
+                let (title, body) = push_text(*kind, &data, title, body);
+                self.push(&fcm_message(&device, &title, &body, data)).await
             }
             Effect::RouteRequest { .. } => {
                 let effect_id: EffectId = job
@@ -201,7 +202,9 @@ impl Effects {
                 .await
             }
             other => {
-                tracing::debug!(effect = ?other, "effect kind not handled by this server");
+                let kind = serde_json::to_value(other).ok();
+                let kind = kind.as_ref().and_then(|value| value["type"].as_str());
+                tracing::debug!(kind, "effect kind not handled by this server");
                 Ok(())
             }
         }
@@ -329,7 +332,52 @@ impl Effects {
         smtp.send(message)
             .await
             .map(|_| ())
-            .map_err(|error| error.to_string())
+            .map_err(|error| smtp_error(&error))
+    }
+}
+
+/// An SMTP failure described without the relay's text, which may quote the addresses.
+fn smtp_error(error: &lettre::transport::smtp::Error) -> String {
+    let code = error
+        .status()
+        .map(|code| format!(" ({code})"))
+        .unwrap_or_default();
+    let kind = if error.is_permanent() {
+        "permanent SMTP error"
+    } else if error.is_transient() {
+        "transient SMTP error"
+    } else if error.is_timeout() {
+        "SMTP timeout"
+    } else if error.is_tls() {
+        "SMTP TLS error"
+    } else if error.is_client() {
+        "SMTP client error"
+    } else {
+        "SMTP connection error"
+    };
+    format!("{kind}{code}")
+}
+
+/// The notification's title and body: the wording of the app's notification guide for new
+/// sessions and new messages, the engine's own for transfers.
+fn push_text(kind: PushKind, data: &Value, title: &str, body: &str) -> (String, String) {
+    let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default();
+    match kind {
+        PushKind::NewSession => (
+            "New Live Agent Request".to_owned(),
+            format!("User from {} needs assistance", field("tenant_domain")),
+        ),
+        PushKind::NewMessage => {
+            let sender = match field("sender_name") {
+                "" => "a visitor",
+                name => name,
+            };
+            (
+                format!("New message from {sender}"),
+                field("message_text").chars().take(100).collect(),
+            )
+        }
+        PushKind::Transfer => (title.to_owned(), body.to_owned()),
     }
 }
 

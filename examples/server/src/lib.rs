@@ -125,16 +125,22 @@ impl Server {
             directory.apply(&writes);
         }
         let pending_effects = store.pending_effects()?;
+        let pending_webhooks = webhooks::load_pending(&store)?;
+        let webhook_history = Arc::new(webhooks::History::load(&store)?);
         let hub = Arc::new(Hub::new(
             config.resume_buffer,
             Duration::from_secs(config.resume_window),
         ));
         let (effect_sender, effect_jobs) = mpsc::unbounded_channel();
-        let webhooks = None;
+        let (webhooks, webhook_queue) = webhooks::Webhooks::new(
+            directory.clone(),
+            webhook_history.clone(),
+            config.webhook_queue,
+        );
         let dispatch = Arc::new(release::Dispatch::new(
             hub.clone(),
             effect_sender.clone(),
-            webhooks,
+            Some(webhooks.clone()),
         ));
         let engine = EngineHandle::start(store, (config.db.clone(), options), dispatch);
 
@@ -182,6 +188,7 @@ impl Server {
             directory: directory.clone(),
             hub: hub.clone(),
             readers: readers.clone(),
+            webhooks,
             config: config.clone(),
         });
 
@@ -211,6 +218,10 @@ impl Server {
 
         let (stop, mut stopped) = watch::channel(false);
         retention::spawn(engine.clone(), stop.subscribe());
+        let deliverer =
+            webhooks::Deliverer::new(&config, engine.clone(), directory.clone(), webhook_history)
+                .map_err(StartError::Config)?;
+        tokio::spawn(deliverer.run(webhook_queue, pending_webhooks, stop.subscribe()));
         let sweeper = state.clone();
         let mut sweep_stop = stop.subscribe();
         tokio::spawn(async move {

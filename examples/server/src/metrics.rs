@@ -27,6 +27,8 @@ struct Metrics {
     waiting_sessions: Mutex<HashMap<String, HashSet<String>>>,
     effects_failed: Counter,
     webhooks_failed: Counter,
+    webhooks_dropped: Counter,
+    webhooks_delivered: Counter,
 }
 
 fn metrics() -> &'static Metrics {
@@ -43,6 +45,8 @@ fn metrics() -> &'static Metrics {
         let waiting = Family::<TenantLabel, Gauge>::default();
         let effects_failed = Counter::default();
         let webhooks_failed = Counter::default();
+        let webhooks_dropped = Counter::default();
+        let webhooks_delivered = Counter::default();
         registry.register(
             "websocket_connections",
             "Open WebSocket connections",
@@ -85,6 +89,16 @@ fn metrics() -> &'static Metrics {
             "Webhook attempts that failed",
             webhooks_failed.clone(),
         );
+        registry.register(
+            "webhook_drops",
+            "Webhook deliveries dropped because the delivery queue was full",
+            webhooks_dropped.clone(),
+        );
+        registry.register(
+            "webhook_deliveries",
+            "Webhook deliveries the receiver accepted",
+            webhooks_delivered.clone(),
+        );
         Metrics {
             registry,
             sockets,
@@ -98,6 +112,8 @@ fn metrics() -> &'static Metrics {
             waiting_sessions: Mutex::default(),
             effects_failed,
             webhooks_failed,
+            webhooks_dropped,
+            webhooks_delivered,
         }
     })
 }
@@ -175,4 +191,14 @@ pub fn effect_failed() {
 /// A webhook attempt failed.
 pub fn webhook_failed() {
     metrics().webhooks_failed.inc();
+}
+
+/// A webhook delivery was dropped: the delivery queue was full.
+pub fn webhook_dropped() {
+    metrics().webhooks_dropped.inc();
+}
+
+/// A webhook delivery was accepted by its receiver.
+pub fn webhook_delivered() {
+    metrics().webhooks_delivered.inc();
 }

@@ -29,6 +29,8 @@ pub struct AppState {
     pub limits: RateLimits,
     /// Read-only connections for queries.
     pub readers: Arc<ReaderPool>,
+    /// Webhook deliveries and their log.
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 /// The state as handlers receive it.

@@ -691,7 +691,11 @@ async fn staff_without_a_password_sign_in_only_through_the_erp() {
         ERP_SECRET,
     );
     let (status, presence) = server
-        .put("/api/v1/live-agent/agent/status", &sso, json!({"is_online": true}))
+        .put(
+            "/api/v1/live-agent/agent/status",
+            &sso,
+            json!({"is_online": true}),
+        )
         .await;
     assert_eq!(status, 200, "{presence}");
     assert_eq!(presence["agent_name"], "Sso Agent");
@@ -701,7 +705,11 @@ async fn staff_without_a_password_sign_in_only_through_the_erp() {
         ERP_SECRET,
     );
     let (status, _) = server
-        .put("/api/v1/live-agent/agent/status", &user, json!({"is_online": true}))
+        .put(
+            "/api/v1/live-agent/agent/status",
+            &user,
+            json!({"is_online": true}),
+        )
         .await;
     assert_eq!(status, 403);
 }

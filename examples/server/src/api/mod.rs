@@ -9,6 +9,7 @@ pub mod ops;
 pub mod origins;
 pub mod tenant_config;
 pub mod transcript;
+pub mod webhooks_admin;
 pub mod widget;
 
 use std::net::SocketAddr;
@@ -55,6 +56,7 @@ pub fn router(state: SharedState) -> Router {
         .merge(widget::routes())
         .merge(agent::routes())
         .merge(admin::routes())
+        .merge(webhooks_admin::router())
         .layer(middleware::from_fn_with_state(state.clone(), limit_per_ip))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
     Router::new()

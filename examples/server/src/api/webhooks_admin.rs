@@ -1,0 +1,331 @@
+//! Webhook administration (`/api/v1/admin/webhooks`), for tenant administrators: list,
+//! create, change and remove a tenant's webhooks, and read their recent delivery attempts.
+//!
+//! A webhook's secret is generated when none is given and is returned only by the call
+//! that creates it; lists and updates never show it.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::Caller;
+use crate::directory::{self, Webhook, namespace};
+use crate::engine_loop::HostWrite;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Body, Path, Query};
+use crate::state::SharedState;
+use crate::webhooks::events::{EVENT_TYPES, is_event_type};
+use crate::webhooks::history::LOG_LIMIT;
+
+/// Webhooks one tenant may have.
+pub const MAX_WEBHOOKS: usize = 20;
+/// Longest webhook URL, in bytes.
+pub const MAX_URL_BYTES: usize = 2_048;
+/// Shortest secret a caller may choose, in bytes.
+pub const MIN_SECRET_BYTES: usize = 16;
+/// Longest secret, in bytes.
+pub const MAX_SECRET_BYTES: usize = 256;
+
+/// The routes.
+pub fn router() -> Router<SharedState> {
+    Router::new()
+        .route(
+            "/api/v1/admin/webhooks",
+            get(list_webhooks).post(create_webhook),
+        )
+        .route(
+            "/api/v1/admin/webhooks/{webhook_id}",
+            axum::routing::put(update_webhook).delete(delete_webhook),
+        )
+        .route(
+            "/api/v1/admin/webhooks/{webhook_id}/deliveries",
+            get(list_deliveries),
+        )
+}
+
+/// `POST /api/v1/admin/webhooks` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    /// Where to POST (http or https).
+    pub url: String,
+    /// Event types to deliver; empty or omitted: all.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// The signing secret; generated when omitted.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Whether it receives events (default true).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// `PUT /api/v1/admin/webhooks/{id}` body: omitted fields stay as they are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWebhook {
+    /// Where to POST.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Event types to deliver; empty: all.
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+    /// A new signing secret.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Whether it receives events.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// `GET .../deliveries` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListDeliveries {
+    /// Most attempts returned (default 50).
+    pub limit: Option<usize>,
+}
+
+/// `GET /api/v1/admin/webhooks`: the tenant's webhooks (without secrets) and the event
+/// types they can subscribe to.
+pub async fn list_webhooks(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let webhooks: Vec<Value> = state
+        .directory
+        .webhooks(caller.tenant_id())
+        .iter()
+        .map(|(id, webhook)| view(id, webhook))
+        .collect();
+    Ok(Json(
+        json!({ "webhooks": webhooks, "event_types": EVENT_TYPES }),
+    ))
+}
+
+/// `POST /api/v1/admin/webhooks`: 201 with the webhook and its secret (shown only here).
+pub async fn create_webhook(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Body(body): Body<CreateWebhook>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require_admin()?;
+    let url = check_url(&body.url)?;
+    let events = check_events(body.events)?;
+    let secret = match body.secret {
+        Some(secret) => check_secret(secret)?,
+        None => format!("whsec_{}", crate::random_token(24)),
+    };
+    if state.directory.webhooks(caller.tenant_id()).len() >= MAX_WEBHOOKS {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "limit_reached",
+            format!("a tenant has at most {MAX_WEBHOOKS} webhooks"),
+        ));
+    }
+    let id = format!("wh_{}", crate::random_token(8));
+    let webhook = Webhook {
+        url,
+        secret,
+        events,
+        enabled: body.enabled.unwrap_or(true),
+    };
+    let write = directory::write(caller.tenant_id(), namespace::WEBHOOK, &id, &webhook);
+    commit(&state, vec![write]).await?;
+    let mut created = view(&id, &webhook);
+    created["secret"] = Value::String(webhook.secret);
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `PUT /api/v1/admin/webhooks/{id}`: changes the given fields.
+pub async fn update_webhook(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(webhook_id): Path<String>,
+    Body(body): Body<UpdateWebhook>,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let mut webhook = find(&state, &caller, &webhook_id)?;
+    if let Some(url) = body.url {
+        webhook.url = check_url(&url)?;
+    }
+    if let Some(events) = body.events {
+        webhook.events = check_events(events)?;
+    }
+    if let Some(secret) = body.secret {
+        webhook.secret = check_secret(secret)?;
+    }
+    if let Some(enabled) = body.enabled {
+        webhook.enabled = enabled;
+    }
+    let write = directory::write(
+        caller.tenant_id(),
+        namespace::WEBHOOK,
+        &webhook_id,
+        &webhook,
+    );
+    commit(&state, vec![write]).await?;
+    Ok(Json(view(&webhook_id, &webhook)))
+}
+
+/// `DELETE /api/v1/admin/webhooks/{id}`: 204. Deliveries waiting for a retry are dropped.
+pub async fn delete_webhook(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(webhook_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    find(&state, &caller, &webhook_id)?;
+    let write = directory::remove(caller.tenant_id(), namespace::WEBHOOK, &webhook_id);
+    commit(&state, vec![write]).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/admin/webhooks/{id}/deliveries`: the webhook's most recent attempts,
+/// newest first.
+pub async fn list_deliveries(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(webhook_id): Path<String>,
+    Query(query): Query<ListDeliveries>,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    find(&state, &caller, &webhook_id)?;
+    let limit = query.limit.unwrap_or(50).clamp(1, LOG_LIMIT);
+    let attempts = state
+        .webhooks
+        .history()
+        .recent(caller.tenant_id(), Some(&webhook_id), limit);
+    Ok(Json(
+        json!({ "webhook_id": webhook_id, "deliveries": attempts }),
+    ))
+}
+
+/// A webhook as the API shows it: everything but the secret.
+fn view(id: &str, webhook: &Webhook) -> Value {
+    json!({
+        "id": id,
+        "url": webhook.url,
+        "events": webhook.events,
+        "enabled": webhook.enabled,
+    })
+}
+
+fn find(state: &SharedState, caller: &Caller, webhook_id: &str) -> ApiResult<Webhook> {
+    state
+        .directory
+        .webhooks(caller.tenant_id())
+        .into_iter()
+        .find(|(id, _)| id == webhook_id)
+        .map(|(_, webhook)| webhook)
+        .ok_or_else(|| ApiError::not_found("webhook"))
+}
+
+/// Commits host writes on the engine thread, then applies them to the directory.
+async fn commit(state: &SharedState, writes: Vec<HostWrite>) -> ApiResult<()> {
+    let staged = writes.clone();
+    state
+        .engine
+        .run(move |store| {
+            for (tenant, namespace, key, value) in &staged {
+                store.stage_host_value(tenant, namespace, key, value.as_deref())?;
+            }
+            store.commit().map(|_| ())
+        })
+        .await??;
+    state.directory.apply(&writes);
+    Ok(())
+}
+
+fn check_url(url: &str) -> ApiResult<String> {
+    let url = url.trim();
+    if url.len() > MAX_URL_BYTES {
+        return Err(ApiError::invalid(
+            "url",
+            format!("longer than {MAX_URL_BYTES} bytes"),
+        ));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|_| ApiError::invalid("url", "not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ApiError::invalid("url", "use an http or https URL"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(ApiError::invalid("url", "the URL names no host"));
+    }
+    if parsed.fragment().is_some() {
+        return Err(ApiError::invalid("url", "the URL may not have a fragment"));
+    }
+    Ok(parsed.to_string())
+}
+
+fn check_events(events: Vec<String>) -> ApiResult<Vec<String>> {
+    let mut checked: Vec<String> = Vec::with_capacity(events.len());
+    for name in events {
+        if !is_event_type(&name) {
+            return Err(ApiError {
+                details: json!({ "field": "events", "known": EVENT_TYPES }),
+                ..ApiError::invalid("events", format!("unknown event type {name:?}"))
+            });
+        }
+        if !checked.contains(&name) {
+            checked.push(name);
+        }
+    }
+    Ok(checked)
+}
+
+fn check_secret(secret: String) -> ApiResult<String> {
+    if !(MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&secret.len()) {
+        return Err(ApiError::invalid(
+            "secret",
+            format!("use {MIN_SECRET_BYTES} to {MAX_SECRET_BYTES} bytes"),
+        ));
+    }
+    if !secret.bytes().all(|byte| byte.is_ascii_graphic()) {
+        return Err(ApiError::invalid(
+            "secret",
+            "use printable ASCII without spaces",
+        ));
+    }
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_events_and_secrets_are_checked() {
+        assert!(check_url("https://hooks.example.com/in?x=1").is_ok());
+        assert!(check_url("http://127.0.0.1:8080/hook").is_ok());
+        for bad in [
+            "ftp://example.com/",
+            "not a url",
+            "https://",
+            "http://x/#frag",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(MAX_URL_BYTES));
+        assert!(check_url(&long).is_err());
+
+        let events = check_events(vec![
+            "message.created".into(),
+            "message.created".into(),
+            "ticket.created".into(),
+        ])
+        .unwrap();
+        assert_eq!(events, ["message.created", "ticket.created"]);
+        assert!(check_events(vec!["message.deleted".into()]).is_err());
+        assert!(check_events(Vec::new()).unwrap().is_empty());
+
+        assert!(check_secret("x".repeat(MIN_SECRET_BYTES)).is_ok());
+        assert!(check_secret("short".into()).is_err());
+        assert!(check_secret(format!("{} tail", "x".repeat(20))).is_err());
+        assert!(check_secret("x".repeat(MAX_SECRET_BYTES + 1)).is_err());
+    }
+}

@@ -37,7 +37,7 @@ pub async fn create_agents(options: &Options) -> Result<(), String> {
         .map(|index| {
             let (http, token) = (http.clone(), token.clone());
             let id = agent_id(options, index);
-            let url = format!("{}/api/v1/admin/agents", options.base);
+            let url = format!("{}/api/v1/admin/users", options.base);
             async move {
                 let body = json!({
                     "id": id, "name": format!("Load agent {index}"), "email": id,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::{Barrier, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async_with_config};
 
 use crate::report::{Stats, now_micros};
 use crate::setup::{agent_id, token, visitor_id};
@@ -51,14 +51,20 @@ impl Conversation {
         let mut visitor = hello(&ws_url, &visitor_token).await?;
         let mut session_id = String::new();
         if !self.options.idle {
-            request(
+            let (_, early) = request(
                 &mut agent,
                 json!({"type": "set_agent_status", "status": "online"}),
             )
             .await?;
-            let reply = request(&mut visitor, json!({"type": "start_session"})).await?;
+            let (reply, _) = request(&mut visitor, json!({"type": "start_session"})).await?;
             session_id = reply["session_id"].as_str().unwrap_or_default().to_owned();
-            wait_for(&mut agent, "session_assigned").await?;
+            // A waiting chat may be assigned before the status reply arrives.
+            if !early
+                .iter()
+                .any(|frame| frame["event"]["type"] == "session_assigned")
+            {
+                wait_for(&mut agent, "session_assigned").await?;
+            }
         }
         drop(slot);
         self.stats.connected(2);
@@ -86,7 +92,8 @@ impl Conversation {
 }
 
 async fn hello(url: &str, token: &str) -> Result<Socket, String> {
-    let (mut socket, _) = connect_async(url)
+    // Small frames must not wait for Nagle's algorithm.
+    let (mut socket, _) = connect_async_with_config(url, None, true)
         .await
         .map_err(|error| format!("connecting: {error}"))?;
     socket
@@ -115,20 +122,24 @@ async fn next_json(socket: &mut Socket) -> Result<Value, String> {
     }
 }
 
-async fn request(socket: &mut Socket, command: Value) -> Result<Value, String> {
+/// Sends a command; returns its reply and the frames that arrived before it.
+async fn request(socket: &mut Socket, command: Value) -> Result<(Value, Vec<Value>), String> {
     let frame = json!({"type": "command", "id": "setup", "command": command});
     socket
         .send(Message::Text(frame.to_string().into()))
         .await
         .map_err(|error| error.to_string())?;
+    let mut before = Vec::new();
     loop {
         let frame = next_json(socket).await?;
         if frame["type"] == "reply" {
-            return frame
+            let reply = frame
                 .get("ok")
                 .cloned()
-                .ok_or_else(|| format!("refused: {frame}"));
+                .ok_or_else(|| format!("refused: {frame}"))?;
+            return Ok((reply, before));
         }
+        before.push(frame);
     }
 }
 

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_store::{Durability, DurableEngine, OpenOptions};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -238,6 +239,12 @@ impl Server {
         });
         let app = api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let serving = tokio::spawn(async move {
+            // Chat frames are small: Nagle's algorithm would hold them back.
+            let listener = listener.tap_io(|socket| {
+                if let Err(error) = socket.set_nodelay(true) {
+                    tracing::debug!(error = %error, "TCP_NODELAY not set");
+                }
+            });
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = stopped.wait_for(|stop| *stop).await;

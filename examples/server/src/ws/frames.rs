@@ -69,14 +69,16 @@ pub struct Welcome<'a> {
     pub actor: &'a switchboard_core::Actor,
 }
 
-/// A reply frame.
+/// A reply frame: `{"type":"reply","id":...,"ok":...}` or `...,"error":...}`, `type` first
+/// so clients can tell frames apart without parsing them whole.
 #[must_use]
 pub fn reply(id: &Option<Value>, result: &Result<Reply, Value>) -> String {
-    let body = match result {
-        Ok(reply) => serde_json::json!({ "type": "reply", "id": id, "ok": reply }),
-        Err(error) => serde_json::json!({ "type": "reply", "id": id, "error": error }),
+    let id = id.as_ref().map_or_else(|| "null".to_owned(), Value::to_string);
+    let (key, body) = match result {
+        Ok(reply) => ("ok", serde_json::to_string(reply).expect("replies serialize")),
+        Err(error) => ("error", error.to_string()),
     };
-    body.to_string()
+    format!(r#"{{"type":"reply","id":{id},"{key}":{body}}}"#)
 }
 
 /// An error frame (not tied to a request), sent before closing or for a bad frame.

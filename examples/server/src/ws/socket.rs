@@ -22,6 +22,10 @@ use crate::state::SharedState;
 
 /// Commands a connection may have waiting for the engine; reading pauses beyond this.
 const MAX_IN_FLIGHT: usize = 256;
+/// Per-socket read buffer.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Bytes of outgoing frames gathered before a write.
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 /// Time allowed for the hello frame.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Close codes (4000-4999 are the application's).
@@ -42,7 +46,11 @@ pub async fn upgrade(
     let Some(slot) = state.hub.admit_socket(state.config.max_connections) else {
         return ApiError::unavailable("too many connections").into_response();
     };
+    // The library's default 128 KiB read buffer per socket would dominate the memory of
+    // many idle connections; frames are small.
     upgrade
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(MAX_CLIENT_FRAME_BYTES)
         .max_frame_size(MAX_CLIENT_FRAME_BYTES)
         .on_upgrade(move |socket| async move {

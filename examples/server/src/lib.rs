@@ -25,8 +25,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard_store::{Durability, DurableEngine, OpenOptions};
 use axum::serve::ListenerExt;
+use switchboard_store::{Durability, DurableEngine, OpenOptions};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;

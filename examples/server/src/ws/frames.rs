@@ -73,9 +73,14 @@ pub struct Welcome<'a> {
 /// so clients can tell frames apart without parsing them whole.
 #[must_use]
 pub fn reply(id: &Option<Value>, result: &Result<Reply, Value>) -> String {
-    let id = id.as_ref().map_or_else(|| "null".to_owned(), Value::to_string);
+    let id = id
+        .as_ref()
+        .map_or_else(|| "null".to_owned(), Value::to_string);
     let (key, body) = match result {
-        Ok(reply) => ("ok", serde_json::to_string(reply).expect("replies serialize")),
+        Ok(reply) => (
+            "ok",
+            serde_json::to_string(reply).expect("replies serialize"),
+        ),
         Err(error) => ("error", error.to_string()),
     };
     format!(r#"{{"type":"reply","id":{id},"{key}":{body}}}"#)

@@ -5,6 +5,7 @@ pub mod agent;
 pub mod convert;
 pub mod live_agent;
 pub mod login;
+pub mod messages;
 pub mod ops;
 pub mod origins;
 pub mod tenant_config;

@@ -11,8 +11,8 @@ use switchboard_core::ids::CannedResponseId;
 use switchboard_core::protocol::model::CannedScope;
 use switchboard_core::{Command, Reply};
 
-use super::sessions::message_accepted;
 use super::{chat_staff, staff_session};
+use crate::api::messages::message_accepted;
 use crate::api::widget::optional_json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};

@@ -11,8 +11,8 @@ use switchboard_core::{Command, Reply};
 use switchboard_store::query::{MAX_PAGE_SIZE, SearchQuery};
 
 use super::{chat_staff, staff_session};
+use crate::api::messages::WindowQuery;
 use crate::api::transcript::{self, TranscriptQuery};
-use crate::api::widget::chat::WindowQuery;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Path, Query};

@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::ids::{AgentId, DepartmentId, TransferId};
-use switchboard_core::protocol::model::MessageKind;
 use switchboard_core::{Command, Reply};
 
 use super::staff_session;
 use crate::api::live_agent::visible_session;
+use crate::api::messages::{SendBody, message_accepted};
 use crate::api::widget::optional_json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -299,20 +299,6 @@ async fn tags(state: &SharedState, caller: &Caller, session_id: &str) -> ApiResu
     ))
 }
 
-/// A message from an agent.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SendBody {
-    /// The text.
-    pub text: String,
-    /// `text` (default) or `markdown`.
-    #[serde(default)]
-    pub kind: Option<MessageKind>,
-    /// Retries with the same id are accepted once.
-    #[serde(default)]
-    pub client_message_id: Option<String>,
-}
-
 /// `POST .../messages`: write to the visitor.
 pub async fn send(
     State(state): State<SharedState>,
@@ -330,32 +316,6 @@ pub async fn send(
     };
     let (reply, at) = state.engine.execute(caller.actor.clone(), command).await?;
     message_accepted(reply, session.session_id, at)
-}
-
-/// The answer to an accepted message.
-pub fn message_accepted(
-    reply: Reply,
-    session_id: switchboard_core::ids::SessionId,
-    at: switchboard_core::Timestamp,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let Reply::MessageAccepted {
-        message_id,
-        seq,
-        duplicate,
-    } = reply
-    else {
-        return Err(ApiError::internal());
-    };
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "message_id": message_id,
-            "session_id": session_id,
-            "seq": seq,
-            "duplicate": duplicate,
-            "created_at": at,
-        })),
-    ))
 }
 
 /// Where to e-mail a transcript.

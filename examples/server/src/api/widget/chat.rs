@@ -11,12 +11,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use switchboard_core::protocol::model::{MessageKind, SessionView, VisitorProfile};
+use switchboard_core::protocol::model::{SessionView, VisitorProfile};
 use switchboard_core::{Command, Reply};
-use switchboard_store::query::HistoryQuery;
 
 use super::{end_user, optional_json, plausible_email};
 use crate::api::live_agent::visible_session;
+use crate::api::messages::{SendBody, WindowQuery, message_accepted};
 use crate::api::tenant_config::{self, FieldKind, PreChatForm};
 use crate::api::transcript::{self, TranscriptQuery};
 use crate::auth::{Caller, Identity};
@@ -241,33 +241,6 @@ pub async fn session(
     Ok(Json(visitor_view(&session)))
 }
 
-/// Cursors of a message window.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct WindowQuery {
-    /// Messages before this cursor (scrolling up).
-    pub before: Option<String>,
-    /// Messages after this cursor (catching up; `0` from the start).
-    pub after: Option<String>,
-    /// At most this many (default 50, at most 200).
-    pub limit: Option<u32>,
-}
-
-impl WindowQuery {
-    /// The store's query.
-    #[must_use]
-    pub fn history(self) -> HistoryQuery {
-        HistoryQuery {
-            before: self.before,
-            after: self.after,
-            limit: self
-                .limit
-                .unwrap_or(50)
-                .clamp(1, switchboard_store::query::MAX_PAGE_SIZE),
-        }
-    }
-}
-
 /// `GET /api/v1/widget/sessions/{session_id}/messages`: a window of the chat, oldest
 /// first, with `older` and `newer` cursors.
 pub async fn messages(
@@ -288,20 +261,6 @@ pub async fn messages(
     ))
 }
 
-/// A message from the widget.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SendBody {
-    /// The text.
-    pub text: String,
-    /// `text` (default) or `markdown`.
-    #[serde(default)]
-    pub kind: Option<MessageKind>,
-    /// Retries with the same id are accepted once.
-    #[serde(default)]
-    pub client_message_id: Option<String>,
-}
-
 /// `POST /api/v1/widget/sessions/{session_id}/messages`.
 pub async fn send(
     State(state): State<SharedState>,
@@ -319,24 +278,7 @@ pub async fn send(
         client_message_id: body.client_message_id,
     };
     let (reply, at) = state.engine.execute(caller.actor.clone(), command).await?;
-    let Reply::MessageAccepted {
-        message_id,
-        seq,
-        duplicate,
-    } = reply
-    else {
-        return Err(ApiError::internal());
-    };
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "message_id": message_id,
-            "session_id": session.session_id,
-            "seq": seq,
-            "duplicate": duplicate,
-            "created_at": at,
-        })),
-    ))
+    message_accepted(reply, session.session_id, at)
 }
 
 /// Typing started or stopped.

@@ -181,6 +181,45 @@ fn history_is_confined_to_the_tenant() {
 }
 
 #[test]
+fn a_sessions_messages_and_notes_in_one_read_within_the_tenant() {
+    let (_file, mut store) = world();
+    ok(
+        &mut store,
+        40_000,
+        &agent(ACME, "alice"),
+        json!({"type": "add_note", "session_id": "ses_3", "body": "wants a refund"}),
+    );
+    let q = store.queries();
+    let all = q.session_messages(ACME, "ses_3").unwrap();
+    let page = q
+        .message_history(
+            ACME,
+            "ses_3",
+            &HistoryQuery {
+                limit: 200,
+                ..HistoryQuery::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(all, page.messages, "every message, oldest first");
+    assert!(all.windows(2).all(|pair| pair[0].seq < pair[1].seq));
+    assert!(all.iter().all(|m| !m.body.contains("shipment")));
+    let notes = q.session_notes(ACME, "ses_3").unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(&*notes[0].body, "wants a refund");
+    assert!(
+        q.session_notes(GLOBEX, "ses_3").unwrap().is_empty(),
+        "the note is acme's"
+    );
+    for missing in [
+        q.session_messages("initech", "ses_3").map(|_| ()),
+        q.session_notes(ACME, "not-an-id").map(|_| ()),
+    ] {
+        assert!(matches!(missing, Err(StoreError::NotFound { .. })));
+    }
+}
+
+#[test]
 fn sessions_filter_by_status_agent_department_tag_visitor_and_date() {
     let (_file, store) = world();
     let q = store.queries();

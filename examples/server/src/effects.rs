@@ -14,7 +14,6 @@ use switchboard_core::ids::EffectId;
 use switchboard_core::protocol::output::PushKind;
 use switchboard_core::transcript::{self, TranscriptInput};
 use switchboard_core::{Actor, Command, Effect, Role};
-use switchboard_store::query::HistoryQuery;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::config::Config;
@@ -284,21 +283,7 @@ impl Effects {
             .read(move |reader| {
                 let queries = reader.queries();
                 let summary = queries.session(&tenant, &session)?;
-                let mut messages = Vec::new();
-                let mut after = Some("0".to_owned());
-                while let Some(cursor) = after {
-                    let page = queries.message_history(
-                        &tenant,
-                        &session,
-                        &HistoryQuery {
-                            after: Some(cursor),
-                            limit: 200,
-                            ..HistoryQuery::default()
-                        },
-                    )?;
-                    after = page.newer.clone();
-                    messages.extend(page.messages);
-                }
+                let messages = queries.session_messages(&tenant, &session)?;
                 let input = TranscriptInput::new(&summary.session, &messages);
                 Ok((
                     transcript::render_text(&input),

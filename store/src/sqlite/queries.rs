@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Params, params};
 use serde::de::DeserializeOwned;
 use switchboard_core::Timestamp;
 use switchboard_core::ids::SessionId;
-use switchboard_core::protocol::model::{MessageView, SessionView};
+use switchboard_core::protocol::model::{MessageView, NoteView, SessionView};
 
 use super::records::tenant_key;
 use crate::StoreError;
@@ -192,6 +192,33 @@ impl<'c> Queries<'c> {
         let mut session: SessionView = serde_json::from_str(&view)?;
         session.last_message_at = last_message_at.map(Timestamp);
         Ok(SessionSummary { session, preview })
+    }
+
+    /// Every message of a session, oldest first, in one read (transcripts need them all).
+    pub fn session_messages(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+    ) -> Result<Vec<MessageView>, StoreError> {
+        let session_no = self.session_no(tenant_id, session_id)?;
+        self.views(
+            "SELECT view FROM messages WHERE tenant_id = ?1 AND session_no = ?2 ORDER BY seq",
+            params![tenant_id, session_no],
+        )
+    }
+
+    /// Every internal note of a session, oldest first.
+    pub fn session_notes(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+    ) -> Result<Vec<NoteView>, StoreError> {
+        let session_no = self.session_no(tenant_id, session_id)?;
+        self.views(
+            "SELECT view FROM notes WHERE tenant_id = ?1 AND session_no = ?2
+             ORDER BY created_at, note_id",
+            params![tenant_id, session_no],
+        )
     }
 
     /// Messages of one tenant containing every word of `query.text`, best match first.

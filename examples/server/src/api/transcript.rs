@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_core::Role;
 use switchboard_core::transcript::{Audience, TranscriptInput, render_html, render_text};
-use switchboard_store::query::HistoryQuery;
 
 use super::live_agent::visible_session;
 use super::tenant_config;
@@ -65,22 +64,7 @@ pub async fn download(
     let body = state
         .readers
         .read(move |reader| {
-            let queries = reader.queries();
-            let mut messages = Vec::new();
-            let mut after = Some("0".to_owned());
-            while let Some(cursor) = after {
-                let page = queries.message_history(
-                    &tenant,
-                    &id,
-                    &HistoryQuery {
-                        after: Some(cursor),
-                        limit: switchboard_store::query::MAX_PAGE_SIZE,
-                        ..HistoryQuery::default()
-                    },
-                )?;
-                after = page.newer;
-                messages.extend(page.messages);
-            }
+            let messages = reader.queries().session_messages(&tenant, &id)?;
             let input = TranscriptInput {
                 title: title.as_deref(),
                 time_zone: time_zone.as_deref(),

@@ -224,31 +224,21 @@ pub async fn add_note(
     ))
 }
 
-/// `GET .../notes`: the session's notes, oldest first (read from the visitor's stored
-/// history, which holds the notes of their sessions).
+/// `GET .../notes`: the session's notes, oldest first.
 pub async fn list_notes(
     State(state): State<SharedState>,
     caller: Caller,
     Path(session_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let session = staff_session(&state, &caller, &session_id).await?;
-    let visitor = session.visitor_id.to_string();
-    if visitor.is_empty() {
+    if session.visitor_id.is_empty() {
         // An erased visitor's notes are tombstones.
         return Ok(Json(json!({ "notes": [] })));
     }
-    let tenant = caller.tenant_id().to_owned();
-    let id = session.session_id;
+    let (tenant, id) = (caller.tenant_id().to_owned(), session_id);
     let notes = state
         .readers
-        .read(move |reader| {
-            let export = reader.queries().export_visitor(&tenant, &visitor)?;
-            Ok(export
-                .notes
-                .into_iter()
-                .filter(|note| note.session_id == id)
-                .collect::<Vec<_>>())
-        })
+        .read(move |reader| Ok(reader.queries().session_notes(&tenant, &id)?))
         .await?;
     Ok(Json(json!({ "notes": notes })))
 }

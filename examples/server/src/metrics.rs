@@ -24,7 +24,7 @@ struct Metrics {
     commit_batch: Histogram,
     routing_seconds: Histogram,
     waiting: Family<TenantLabel, Gauge>,
-    waiting_sessions: Mutex<HashMap<String, HashSet<String>>>,
+    waiting_sessions: Mutex<HashMap<String, HashSet<u64>>>,
     effects_failed: Counter,
     webhooks_failed: Counter,
     webhooks_dropped: Counter,
@@ -159,13 +159,17 @@ pub fn message_committed() {
 /// A session's recorded state: tracks waiting chats and first-assignment latency.
 pub fn session_recorded(tenant_id: &str, session: &SessionView) {
     let m = metrics();
+    // Called for every recorded session state (after each message): no allocation unless
+    // the tenant is new to this map.
     let mut waiting = m.waiting_sessions.lock().expect("metrics lock");
-    let set = waiting.entry(tenant_id.to_owned()).or_default();
-    let id = session.session_id.to_string();
+    if !waiting.contains_key(tenant_id) {
+        waiting.insert(tenant_id.to_owned(), HashSet::new());
+    }
+    let set = waiting.get_mut(tenant_id).expect("inserted above");
     let changed = if session.status.is_waiting() {
-        set.insert(id)
+        set.insert(session.session_id.0)
     } else {
-        set.remove(&id)
+        set.remove(&session.session_id.0)
     };
     if changed {
         m.waiting

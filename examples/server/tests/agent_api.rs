@@ -45,17 +45,6 @@ async fn create_user(server: &TestServer, admin: &str, email: &str, role: &str) 
     login_with(server, email, NEW_PASSWORD).await
 }
 
-async fn online(server: &TestServer, token: &str) {
-    let (status, body) = server
-        .put(
-            "/api/v1/live-agent/agent/status",
-            token,
-            json!({"is_online": true}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 /// A widget visitor of the demo tenant starting a chat; returns (visitor id, session id).
 async fn start_chat(server: &TestServer, name: &str, first: &str) -> (String, String) {
     let key = server
@@ -104,7 +93,7 @@ async fn offers_are_accepted_declined_and_transferred() {
     let admin = server.login(ADMIN).await;
     let agent = server.login(AGENT).await;
     let bob = create_user(&server, &admin, "bob@demo.localhost", "agent").await;
-    online(&server, &agent).await;
+    go_online(&server, &agent).await;
 
     // Declined: the session waits in the queue; nobody else is online.
     let (_, first) = start_chat(&server, "Ana", "first").await;
@@ -116,7 +105,7 @@ async fn offers_are_accepted_declined_and_transferred() {
     assert_eq!(declined["agent_id"], Value::Null);
 
     // Picked from the queue by Bob.
-    online(&server, &bob).await;
+    go_online(&server, &bob).await;
     let (status, picked) = server.post(&path(&first, "pick"), &bob, json!({})).await;
     assert_eq!(status, 200, "{picked}");
     assert_eq!(picked["status"], "active");
@@ -191,7 +180,7 @@ async fn offers_are_accepted_declined_and_transferred() {
 async fn notes_tags_canned_history_search_and_profiles() {
     let server = TestServer::start().await;
     let agent = server.login(AGENT).await;
-    online(&server, &agent).await;
+    go_online(&server, &agent).await;
     let (visitor_id, id) = start_chat(&server, "Ana", "My invoice is wrong").await;
     let (status, _) = server.post(&path(&id, "accept"), &agent, json!({})).await;
     assert_eq!(status, 200);
@@ -368,7 +357,7 @@ async fn viewers_and_visitors_are_refused() {
     let server = TestServer::start().await;
     let admin = server.login(ADMIN).await;
     let agent = server.login(AGENT).await;
-    online(&server, &agent).await;
+    go_online(&server, &agent).await;
     let (_, id) = start_chat(&server, "Ana", "hello").await;
     let viewer = create_user(&server, &admin, "vera@demo.localhost", "viewer").await;
     for p in [
@@ -400,7 +389,7 @@ async fn another_tenants_session_is_not_found() {
         .await;
     assert_eq!(status, 201, "{tenant}");
     let acme_admin = login_with(&server, "root@acme.test", NEW_PASSWORD).await;
-    online(&server, &acme_admin).await;
+    go_online(&server, &acme_admin).await;
     let (status, key) = server
         .post(
             "/api/v1/admin/api-keys",

@@ -13,8 +13,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use support::*;
-use switchboard_core::{Actor, Command, Role};
-use switchboard_server::directory::{self, ErpTokens, TenantRecord, Webhook, namespace};
+use switchboard_server::directory::{self, Webhook, namespace};
 
 const AGENT: &str = "agent@demo.localhost";
 const ADMIN: &str = "admin@demo.localhost";
@@ -485,56 +484,27 @@ async fn a_tenant_webhook_receives_only_its_own_tenant_events() {
     create_hook(&server, &admin, json!({"url": demo_receiver.url("/demo")})).await;
 
     // A second tenant, with a webhook for every event.
-    let state = server.server.as_ref().unwrap().state();
+    create_tenant(
+        &server,
+        "other",
+        "other.localhost",
+        "other-erp-secret",
+        "bob@other.localhost",
+    )
+    .await;
     let other_secret = "other-tenant-webhook-secret";
-    let writes = vec![
-        directory::write(
-            "other",
-            namespace::TENANT,
-            "settings",
-            &TenantRecord {
-                domains: vec!["other.localhost".to_owned()],
-                erp: ErpTokens {
-                    secret: "other-erp-secret".to_owned(),
-                    audience: None,
-                    issuer: None,
-                },
-                token_epoch: 0,
-            },
-        ),
-        directory::write(
-            "other",
-            namespace::WEBHOOK,
-            "wh_other",
-            &Webhook {
-                url: other_receiver.url("/other"),
-                secret: other_secret.to_owned(),
-                events: Vec::new(),
-                enabled: true,
-            },
-        ),
-    ];
-    let settings =
-        serde_json::from_value(json!({"name": "Other", "default_queue_id": "main"})).unwrap();
-    state
-        .engine
-        .execute_with(
-            Actor::new("other", "setup", Role::Superadmin),
-            Command::CreateTenant { settings },
-            writes.clone(),
-        )
-        .await
-        .unwrap();
-    state.directory.apply(&writes);
-    let queue = serde_json::from_value(json!({"type": "upsert_queue", "queue": {
-        "id": "main", "name": "Main", "queue_when_no_agents": true
-    }}))
-    .unwrap();
-    state
-        .engine
-        .execute(Actor::new("other", "setup", Role::Superadmin), queue)
-        .await
-        .unwrap();
+    let hook = directory::write(
+        "other",
+        namespace::WEBHOOK,
+        "wh_other",
+        &Webhook {
+            url: other_receiver.url("/other"),
+            secret: other_secret.to_owned(),
+            events: Vec::new(),
+            enabled: true,
+        },
+    );
+    write_host_values(&server, vec![hook]).await;
 
     // The demo tenant's chat reaches the demo webhook only.
     let user = erp_token("demo.user@example.com", "Demo User");

@@ -61,17 +61,6 @@ async fn visitor_call(
         .await
 }
 
-async fn online(server: &TestServer, token: &str) {
-    let (status, body) = server
-        .put(
-            "/api/v1/live-agent/agent/status",
-            token,
-            json!({"is_online": true}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 /// A visitor with a chat that the demo agent accepted; returns (visitor token, session id).
 async fn accepted_chat(server: &TestServer, agent: &str, first: &str) -> (String, String) {
     let visitor = init(server, json!({})).await;
@@ -225,7 +214,7 @@ async fn the_pre_chat_form_is_enforced_and_the_chat_goes_to_an_online_agent() {
     assert_eq!(status, 200, "{widget}");
 
     let agent = server.login(AGENT).await;
-    online(&server, &agent).await;
+    go_online(&server, &agent).await;
     let visitor = init(&server, json!({})).await;
     assert_eq!(visitor["pre_chat"]["require_email"], true);
     assert_eq!(visitor["pre_chat"]["fields"][0]["key"], "plan");
@@ -374,7 +363,7 @@ async fn leaving_a_message_creates_a_ticket() {
 async fn transcripts_download_as_text_and_escaped_html() {
     let server = TestServer::start().await;
     let agent = server.login(AGENT).await;
-    online(&server, &agent).await;
+    go_online(&server, &agent).await;
     let (token, id) = accepted_chat(&server, &agent, "<script>alert(1)</script> help").await;
     let (status, _) = server
         .post(
@@ -453,7 +442,7 @@ async fn transcripts_download_as_text_and_escaped_html() {
 async fn a_chat_is_rated_once() {
     let server = TestServer::start().await;
     let agent = server.login(AGENT).await;
-    online(&server, &agent).await;
+    go_online(&server, &agent).await;
     let (token, id) = accepted_chat(&server, &agent, "hello").await;
     let (status, _) = server
         .post(
@@ -512,7 +501,7 @@ async fn a_chat_is_rated_once() {
 async fn a_visitor_never_reaches_another_visitors_chat() {
     let server = TestServer::start().await;
     let agent = server.login(AGENT).await;
-    online(&server, &agent).await;
+    go_online(&server, &agent).await;
     let (_, id) = accepted_chat(&server, &agent, "private").await;
     let other = init(&server, json!({})).await;
     let token = other["visitor_token"].as_str().unwrap();

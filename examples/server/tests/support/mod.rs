@@ -352,6 +352,15 @@ pub async fn create_tenant(
         agent_email,
         &credential,
     )];
+    write_host_values(server, writes).await;
+}
+
+/// Commits host values through the engine thread and applies them to the directory.
+pub async fn write_host_values(
+    server: &TestServer,
+    writes: Vec<switchboard_server::engine_loop::HostWrite>,
+) {
+    let state = server.server.as_ref().expect("running").state().clone();
     state
         .engine
         .run({
@@ -367,4 +376,16 @@ pub async fn create_tenant(
         .unwrap()
         .unwrap();
     state.directory.apply(&writes);
+}
+
+/// Sets a staff member online through the live-agent endpoint.
+pub async fn go_online(server: &TestServer, token: &str) {
+    let (status, body) = server
+        .put(
+            "/api/v1/live-agent/agent/status",
+            token,
+            json!({"is_online": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -4,7 +4,7 @@ use rusqlite::{Transaction, params};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use switchboard_core::protocol::helpdesk::{SlaSubject, SurveyTarget};
-use switchboard_core::protocol::model::{MessageKind, SessionView};
+use switchboard_core::protocol::model::{MessageKind, MessageView, SessionView};
 use switchboard_core::{Output, Record};
 
 use crate::StoreError;
@@ -28,6 +28,10 @@ pub(crate) fn apply_outputs(tx: &Transaction<'_>, outputs: &[Output]) -> Result<
             latest_session.insert((tenant_id.as_str(), session.session_id.0), session);
         }
     }
+    // Likewise a session's preview: only its last message in the commit shows. Pending
+    // previews are written before any other kind of record, so a record that changes the
+    // preview itself (an erasure) still has the last word.
+    let mut previews: FxHashMap<(&str, u64), &MessageView> = FxHashMap::default();
     for output in outputs {
         match output {
             Output::Persist {
@@ -40,7 +44,19 @@ pub(crate) fn apply_outputs(tx: &Transaction<'_>, outputs: &[Output]) -> Result<
                     upsert_session(tx, tenant_id, latest)?;
                 }
             }
-            Output::Persist { tenant_id, record } => apply_record(tx, tenant_id, record)?,
+            Output::Persist {
+                tenant_id,
+                record: Record::Message { message },
+            } => {
+                insert_message(tx, tenant_id, message)?;
+                if message.kind != MessageKind::System {
+                    previews.insert((tenant_id.as_str(), message.session_id.0), message);
+                }
+            }
+            Output::Persist { tenant_id, record } => {
+                write_previews(tx, &mut previews)?;
+                apply_record(tx, tenant_id, record)?;
+            }
             Output::Effect {
                 tenant_id,
                 effect_id,
@@ -58,44 +74,60 @@ pub(crate) fn apply_outputs(tx: &Transaction<'_>, outputs: &[Output]) -> Result<
             Output::Deliver { .. } => {}
         }
     }
+    write_previews(tx, &mut previews)
+}
+
+fn write_previews(
+    tx: &Transaction<'_>,
+    previews: &mut FxHashMap<(&str, u64), &MessageView>,
+) -> Result<(), StoreError> {
+    for ((tenant, session_no), message) in previews.drain() {
+        let preview: String = message.body.chars().take(PREVIEW_CHARS).collect();
+        tx.prepare_cached(
+            "UPDATE sessions SET preview = ?3,
+                last_message_at = max(coalesce(last_message_at, ?4), ?4)
+             WHERE tenant_id = ?1 AND session_no = ?2",
+        )?
+        .execute(params![
+            tenant,
+            session_no as i64,
+            preview,
+            message.created_at.0
+        ])?;
+    }
+    Ok(())
+}
+
+/// Stores a message and indexes its words (system notices are not searchable).
+fn insert_message(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    message: &MessageView,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO messages (tenant_id, session_no, seq, created_at, view)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        tenant,
+        message.session_id.0 as i64,
+        message.seq as i64,
+        message.created_at.0,
+        json(message)?
+    ])?;
+    if message.kind == MessageKind::System {
+        return Ok(());
+    }
+    let rowid = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO messages_fts (rowid, tenant_key, body) VALUES (?1, ?2, ?3)")?
+        .execute(params![rowid, tenant_key(tenant), &*message.body])?;
     Ok(())
 }
 
 fn apply_record(tx: &Transaction<'_>, tenant: &str, record: &Record) -> Result<(), StoreError> {
     match record {
-        Record::Session { session } => upsert_session(tx, tenant, session),
-        Record::Message { message } => {
-            let view = json(message)?;
-            let session_no = message.session_id.0;
-            let at = message.created_at.0;
-            tx.prepare_cached(
-                "INSERT INTO messages (tenant_id, session_no, seq, created_at, view)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                tenant,
-                session_no as i64,
-                message.seq as i64,
-                at,
-                view
-            ])?;
-            if message.kind == MessageKind::System {
-                return Ok(());
-            }
-            let rowid = tx.last_insert_rowid();
-            tx.prepare_cached(
-                "INSERT INTO messages_fts (rowid, tenant_key, body) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![rowid, tenant_key(tenant), &*message.body])?;
-            let preview: String = message.body.chars().take(PREVIEW_CHARS).collect();
-            tx.prepare_cached(
-                "UPDATE sessions SET preview = ?3,
-                    last_message_at = max(coalesce(last_message_at, ?4), ?4)
-                 WHERE tenant_id = ?1 AND session_no = ?2",
-            )?
-            .execute(params![tenant, session_no as i64, preview, at])?;
-            Ok(())
-        }
+        // Written by `apply_outputs`, which keeps only the latest of each per commit.
+        Record::Session { .. } | Record::Message { .. } => Ok(()),
         Record::Note { note } => {
             tx.prepare_cached(
                 "INSERT INTO notes (tenant_id, note_id, session_no, created_at, view)

@@ -10,6 +10,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::http::header::ORIGIN;
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use switchboard_core::{Command, Recipient};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -134,25 +135,14 @@ impl Connection {
         loop {
             tokio::select! {
                 () = self.stream.wait() => {
-                    frames.clear();
-                    if let Err(end) = self.stream.take_unwritten(&mut frames) {
-                        let _ = sink.send(Message::Text(frames::error(end.code(), "the stream ended").into())).await;
-                        let code = if end == StreamEnd::Shutdown { CLOSE_GOING_AWAY } else { CLOSE_POLICY };
-                        let _ = sink.send(close_message(code, end.code())).await;
-                        return;
-                    }
-                    crate::metrics::events_sent(frames.len());
-                    for frame in frames.drain(..) {
-                        if sink.feed(Message::Text(Utf8Bytes::from(&*frame))).await.is_err() {
-                            return;
-                        }
-                    }
-                    if sink.flush().await.is_err() {
+                    if let Err(end) = write_ready(&mut sink, &self.stream, None, &mut replies, &mut frames).await {
+                        finish(&mut sink, end).await;
                         return;
                     }
                 }
                 Some(reply) = replies.recv() => {
-                    if sink.send(Message::Text(reply.frame.into())).await.is_err() {
+                    if let Err(end) = write_ready(&mut sink, &self.stream, Some(reply), &mut replies, &mut frames).await {
+                        finish(&mut sink, end).await;
                         return;
                     }
                 }
@@ -281,6 +271,65 @@ impl Connection {
             tracing::debug!(code = error.code, "presence report refused");
         }
     }
+}
+
+/// Why writing stopped.
+enum WriteStop {
+    /// The stream ended: the client is told why before the close.
+    Ended(StreamEnd),
+    /// The socket failed: nothing more can be sent.
+    SocketGone,
+}
+
+/// Writes every reply and event that is ready with one flush: one send on the socket for a
+/// commit's worth of frames instead of one per frame.
+async fn write_ready(
+    sink: &mut SplitSink<WebSocket, Message>,
+    stream: &Stream,
+    first_reply: Option<Reply>,
+    replies: &mut mpsc::UnboundedReceiver<Reply>,
+    frames: &mut Vec<Arc<str>>,
+) -> Result<(), WriteStop> {
+    let mut fed = 0;
+    let mut reply = first_reply.or_else(|| replies.try_recv().ok());
+    while let Some(ready) = reply {
+        sink.feed(Message::Text(ready.frame.into()))
+            .await
+            .map_err(|_| WriteStop::SocketGone)?;
+        fed += 1;
+        reply = replies.try_recv().ok();
+    }
+    frames.clear();
+    stream.take_unwritten(frames).map_err(WriteStop::Ended)?;
+    crate::metrics::events_sent(frames.len());
+    for frame in frames.drain(..) {
+        sink.feed(Message::Text(Utf8Bytes::from(&*frame)))
+            .await
+            .map_err(|_| WriteStop::SocketGone)?;
+        fed += 1;
+    }
+    if fed > 0 {
+        sink.flush().await.map_err(|_| WriteStop::SocketGone)?;
+    }
+    Ok(())
+}
+
+/// Tells the client why its stream ended, then closes.
+async fn finish(sink: &mut SplitSink<WebSocket, Message>, stop: WriteStop) {
+    let WriteStop::Ended(end) = stop else {
+        return;
+    };
+    let _ = sink
+        .send(Message::Text(
+            frames::error(end.code(), "the stream ended").into(),
+        ))
+        .await;
+    let code = if end == StreamEnd::Shutdown {
+        CLOSE_GOING_AWAY
+    } else {
+        CLOSE_POLICY
+    };
+    let _ = sink.send(close_message(code, end.code())).await;
 }
 
 /// Waits for the hello frame and authenticates it.

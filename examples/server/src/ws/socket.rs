@@ -10,6 +10,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::http::header::ORIGIN;
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use switchboard_core::{Command, Recipient};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -32,6 +33,8 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_UNAUTHORIZED: u16 = 4401;
 const CLOSE_POLICY: u16 = 4008;
 const CLOSE_GOING_AWAY: u16 = 1001;
+/// Time a client gets to take the error and close frames when its stream ends.
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `GET /ws`: upgrades to the WebSocket protocol.
 pub async fn upgrade(
@@ -134,20 +137,7 @@ impl Connection {
         loop {
             tokio::select! {
                 () = self.stream.wait() => {
-                    frames.clear();
-                    if let Err(end) = self.stream.take_unwritten(&mut frames) {
-                        let _ = sink.send(Message::Text(frames::error(end.code(), "the stream ended").into())).await;
-                        let code = if end == StreamEnd::Shutdown { CLOSE_GOING_AWAY } else { CLOSE_POLICY };
-                        let _ = sink.send(close_message(code, end.code())).await;
-                        return;
-                    }
-                    crate::metrics::events_sent(frames.len());
-                    for frame in frames.drain(..) {
-                        if sink.feed(Message::Text(Utf8Bytes::from(&*frame))).await.is_err() {
-                            return;
-                        }
-                    }
-                    if sink.flush().await.is_err() {
+                    if !self.write_events(&mut sink, &mut frames).await {
                         return;
                     }
                 }
@@ -182,6 +172,69 @@ impl Connection {
                     }
                     if sink.send(Message::Ping(Default::default())).await.is_err() {
                         return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the stream's unwritten events until none are left; false when the connection
+    /// is over. A client that stops reading makes a write wait for as long as it likes, so
+    /// the write races the stream's wake-ups: when the stream ends meanwhile because the
+    /// client fell behind by more than the buffer holds, the connection is dropped at once,
+    /// and when it ends for another reason (a forced logout, shutdown) the client has
+    /// [`GOODBYE_TIMEOUT`] to take the rest, instead of the connection waiting on it forever.
+    async fn write_events(
+        &self,
+        sink: &mut SplitSink<WebSocket, Message>,
+        frames: &mut Vec<Arc<str>>,
+    ) -> bool {
+        loop {
+            frames.clear();
+            if let Err(end) = self.stream.take_unwritten(frames) {
+                let code = if end == StreamEnd::Shutdown {
+                    CLOSE_GOING_AWAY
+                } else {
+                    CLOSE_POLICY
+                };
+                let goodbye = async {
+                    let error = frames::error(end.code(), "the stream ended");
+                    sink.send(Message::Text(error.into())).await?;
+                    sink.send(close_message(code, end.code())).await
+                };
+                // The client may not be reading at all.
+                let _ = tokio::time::timeout(GOODBYE_TIMEOUT, goodbye).await;
+                return false;
+            }
+            if frames.is_empty() {
+                return true;
+            }
+            crate::metrics::events_sent(frames.len());
+            let write = async {
+                for frame in frames.drain(..) {
+                    sink.feed(Message::Text(Utf8Bytes::from(&*frame))).await?;
+                }
+                sink.flush().await
+            };
+            let mut write = std::pin::pin!(write);
+            loop {
+                tokio::select! {
+                    written = &mut write => {
+                        if written.is_err() {
+                            return false;
+                        }
+                        break;
+                    }
+                    // Events pushed meanwhile are taken by the next round of the outer loop.
+                    () = self.stream.wait() => match self.stream.ended() {
+                        None => {}
+                        // It fell behind: waiting for it to read would be pointless.
+                        Some(StreamEnd::SlowConsumer) => return false,
+                        // A client still reading gets the rest and then the reason.
+                        Some(_) => match tokio::time::timeout(GOODBYE_TIMEOUT, &mut write).await {
+                            Ok(Ok(())) => break,
+                            _ => return false,
+                        },
                     }
                 }
             }

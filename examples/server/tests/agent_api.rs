@@ -9,54 +9,10 @@ use support::*;
 
 const AGENT: &str = "agent@demo.localhost";
 const ADMIN: &str = "admin@demo.localhost";
-const NEW_PASSWORD: &str = "correct horse battery";
-
-fn origin(server: &TestServer) -> String {
-    format!(
-        "http://localhost:{}",
-        server.server.as_ref().unwrap().local_addr.port()
-    )
-}
-
-async fn login_with(server: &TestServer, email: &str, password: &str) -> String {
-    let (status, body) = server
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": email, "password": password})),
-            &[],
-        )
-        .await;
-    assert_eq!(status, 200, "login of {email}: {body}");
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn create_user(server: &TestServer, admin: &str, email: &str, role: &str) -> String {
-    let (status, body) = server
-        .post(
-            "/api/v1/admin/users",
-            admin,
-            json!({"email": email, "name": email, "password": NEW_PASSWORD,
-                   "role": role, "departments": ["support"]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    login_with(server, email, NEW_PASSWORD).await
-}
-
 /// A widget visitor of the demo tenant starting a chat; returns (visitor id, session id).
 async fn start_chat(server: &TestServer, name: &str, first: &str) -> (String, String) {
-    let key = server
-        .server
-        .as_ref()
-        .unwrap()
-        .demo
-        .as_ref()
-        .unwrap()
-        .widget_key
-        .clone();
-    let origin = origin(server);
+    let key = widget_key(server);
+    let origin = widget_origin(server);
     let (status, visitor) = server
         .call(
             Method::POST,
@@ -92,7 +48,7 @@ async fn offers_are_accepted_declined_and_transferred() {
     let server = TestServer::start().await;
     let admin = server.login(ADMIN).await;
     let agent = server.login(AGENT).await;
-    let bob = create_user(&server, &admin, "bob@demo.localhost", "agent").await;
+    let bob = create_staff(&server, &admin, "bob@demo.localhost", "agent").await;
     go_online(&server, &agent).await;
 
     // Declined: the session waits in the queue; nobody else is online.
@@ -359,7 +315,7 @@ async fn viewers_and_visitors_are_refused() {
     let agent = server.login(AGENT).await;
     go_online(&server, &agent).await;
     let (_, id) = start_chat(&server, "Ana", "hello").await;
-    let viewer = create_user(&server, &admin, "vera@demo.localhost", "viewer").await;
+    let viewer = create_staff(&server, &admin, "vera@demo.localhost", "viewer").await;
     for p in [
         path(&id, "messages"),
         path(&id, "notes"),
@@ -491,16 +447,8 @@ async fn another_tenants_session_is_not_found() {
     assert_eq!(status, 404);
 
     // A demo visitor's token does not reach it either.
-    let key = server
-        .server
-        .as_ref()
-        .unwrap()
-        .demo
-        .as_ref()
-        .unwrap()
-        .widget_key
-        .clone();
-    let origin = origin(&server);
+    let key = widget_key(&server);
+    let origin = widget_origin(&server);
     let (_, demo_visitor) = server
         .call(
             Method::POST,

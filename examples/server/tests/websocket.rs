@@ -207,3 +207,192 @@ async fn a_silent_client_is_disconnected_after_three_heartbeats() {
     }
     assert!(closed, "the server closed the silent connection");
 }
+
+/// How a socket's remaining frames ended.
+#[derive(Debug, PartialEq)]
+enum Ending {
+    /// A close frame with this code and reason.
+    Closed(u16, String),
+    /// The connection ended without a close frame.
+    Dropped,
+    /// Nothing more arrived for 10 s while the connection stayed open.
+    StillOpen,
+}
+
+/// Reads what is left on a socket; returns the message events and error codes seen, and how
+/// it ended.
+async fn drain(client: &mut WsClient) -> (Vec<serde_json::Value>, Vec<String>, Ending) {
+    let (mut messages, mut errors) = (Vec::new(), Vec::new());
+    loop {
+        let next =
+            tokio::time::timeout(std::time::Duration::from_secs(10), client.socket.next()).await;
+        let frame = match next {
+            Err(_) => return (messages, errors, Ending::StillOpen),
+            Ok(None | Some(Err(_))) => return (messages, errors, Ending::Dropped),
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                let (code, reason) = frame.map_or((1005, String::new()), |frame| {
+                    (u16::from(frame.code), frame.reason.to_string())
+                });
+                return (messages, errors, Ending::Closed(code, reason));
+            }
+            Ok(Some(Ok(Message::Text(text)))) => {
+                serde_json::from_str::<serde_json::Value>(&text).unwrap()
+            }
+            Ok(Some(Ok(_))) => continue,
+        };
+        if frame["type"] == "error" {
+            errors.push(frame["error"]["code"].as_str().unwrap_or("").to_owned());
+        } else if frame["type"] == "event" && frame["event"]["type"] == "message" {
+            messages.push(frame["event"]["message"].clone());
+        }
+    }
+}
+
+/// Open WebSocket connections as the server counts them.
+async fn open_connections(server: &TestServer) -> u64 {
+    let (status, health) = server
+        .call(reqwest::Method::GET, "/healthz", None, None, &[])
+        .await;
+    assert_eq!(status, 200, "{health}");
+    health["connections"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_while_others_are_still_served() {
+    // A short stream buffer: 16 events or 64 KiB of them.
+    let dir = TempDir::new();
+    let mut config = test_config(&dir);
+    config.resume_buffer = 16;
+    let server = TestServer::start_with(dir, config).await;
+
+    // The agent's socket has a small receive buffer, so that once it stops reading the
+    // connection's buffers fill after a few hundred kilobytes rather than megabytes.
+    let agent_token = server.login(AGENT).await;
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.set_recv_buffer_size(8 * 1024).unwrap();
+    let tcp = tcp
+        .connect(server.server.as_ref().unwrap().local_addr)
+        .await
+        .unwrap();
+    let (socket, _) = tokio_tungstenite::client_async(
+        server.ws_url(),
+        tokio_tungstenite::MaybeTlsStream::Plain(tcp),
+    )
+    .await
+    .unwrap();
+    let mut stalled = WsClient::hello(socket, &agent_token, None).await;
+    go_online(&server, &agent_token).await;
+
+    let user = erp_token("vera@example.com", "Vera");
+    let mut visitor = WsClient::connect(&server.ws_url(), &user, None).await;
+    let (reply, _) = visitor
+        .command(json!({"type": "start_session", "initial_message": "Hello"}))
+        .await;
+    let session_id = reply["ok"]["session_id"].as_str().unwrap().to_owned();
+    stalled.event("offered").await;
+    let (reply, _) = stalled
+        .command(json!({"type": "accept_offer", "session_id": session_id}))
+        .await;
+    assert!(reply["ok"].is_object(), "{reply}");
+    visitor
+        .event_where("message", |event| event["message"]["body"] == "Hello")
+        .await;
+    let (stream_id, last_read) = (stalled.stream_id.clone(), stalled.last_seq);
+    assert_eq!(open_connections(&server).await, 2);
+
+    // From here the agent reads nothing while the visitor keeps writing long messages and
+    // reads every one of them back on their own socket.
+    let filler = "x".repeat(7 * 1024);
+    let mut sent = 0;
+    while sent < 5_000 && open_connections(&server).await == 2 {
+        let (status, body) = server
+            .post(
+                "/api/v1/live-agent/messages",
+                &user,
+                json!({"session_id": session_id, "message_text": format!("{sent} {filler}")}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let echo = visitor
+            .event_where("message", |event| {
+                event["message"]["sender"]["kind"] == "visitor"
+            })
+            .await;
+        let body = echo["event"]["message"]["body"].as_str().unwrap();
+        assert!(body.starts_with(&format!("{sent} ")), "in order: {sent}");
+        sent += 1;
+    }
+    let mut polls = 0;
+    while open_connections(&server).await == 2 {
+        polls += 1;
+        assert!(
+            polls < 600,
+            "the server still holds the connection of a client that read nothing for \
+             {sent} messages"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // The stalled client got only part of the chat before its connection ended.
+    let (received, errors, ending) = drain(&mut stalled).await;
+    assert_ne!(ending, Ending::StillOpen, "the server ended the connection");
+    if let Ending::Closed(code, reason) = &ending {
+        assert_eq!((*code, reason.as_str()), (4008, "slow_consumer"));
+    }
+    assert!(
+        errors.iter().all(|code| code == "slow_consumer"),
+        "{errors:?}"
+    );
+    assert!(
+        received.len() < sent,
+        "cut off before all {sent} messages: got {}",
+        received.len()
+    );
+    for (number, message) in received.iter().enumerate() {
+        let body = message["body"].as_str().unwrap();
+        assert!(
+            body.starts_with(&format!("{number} ")),
+            "what arrived is the start of the chat, without gaps"
+        );
+    }
+
+    // Everyone else is still served: the visitor's socket, new messages, new connections.
+    let (status, _) = server
+        .post(
+            "/api/v1/live-agent/messages",
+            &user,
+            json!({"session_id": session_id, "message_text": "still there?"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let echo = visitor
+        .event_where("message", |event| {
+            event["message"]["sender"]["kind"] == "visitor"
+        })
+        .await;
+    assert_eq!(echo["event"]["message"]["body"], "still there?");
+
+    // The cut-off client cannot resume its stream: it must reload over REST.
+    let mut back = WsClient::connect(
+        &server.ws_url(),
+        &agent_token,
+        Some((&stream_id, last_read)),
+    )
+    .await;
+    assert_eq!(back.welcome["resumed"], false, "{}", back.welcome);
+    assert!(
+        back.welcome["resync"] == "gap" || back.welcome["resync"] == "unknown_stream",
+        "{}",
+        back.welcome
+    );
+    let (status, history) = server
+        .get(
+            &format!("/api/v1/live-agent/messages/{session_id}?per_page=1"),
+            &agent_token,
+        )
+        .await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["messages"][0]["message_text"], "still there?");
+    let (reply, _) = back.command(json!({"type": "get_agent"})).await;
+    assert!(reply["ok"].is_object(), "{reply}");
+}

@@ -11,59 +11,9 @@ use support::*;
 const AGENT: &str = "agent@demo.localhost";
 const ADMIN: &str = "admin@demo.localhost";
 
-fn widget_key(server: &TestServer) -> String {
-    server
-        .server
-        .as_ref()
-        .unwrap()
-        .demo
-        .as_ref()
-        .unwrap()
-        .widget_key
-        .clone()
-}
-
-fn origin(server: &TestServer) -> String {
-    format!(
-        "http://localhost:{}",
-        server.server.as_ref().unwrap().local_addr.port()
-    )
-}
-
-/// Inits from the demo's allowed origin; returns the body.
-async fn init(server: &TestServer, body: Value) -> Value {
-    let key = widget_key(server);
-    let origin = origin(server);
-    let (status, body) = server
-        .call(
-            Method::POST,
-            "/api/v1/widget/init",
-            None,
-            Some(body),
-            &[("X-Widget-Key", &key), ("Origin", &origin)],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-/// A widget call as the visitor, from the demo's origin.
-async fn visitor_call(
-    server: &TestServer,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let origin = origin(server);
-    server
-        .call(method, path, Some(token), body, &[("Origin", &origin)])
-        .await
-}
-
 /// A visitor with a chat that the demo agent accepted; returns (visitor token, session id).
 async fn accepted_chat(server: &TestServer, agent: &str, first: &str) -> (String, String) {
-    let visitor = init(server, json!({})).await;
+    let visitor = widget_init(server, json!({})).await;
     let token = visitor["visitor_token"].as_str().unwrap().to_owned();
     let (status, started) = visitor_call(
         server,
@@ -90,9 +40,9 @@ async fn accepted_chat(server: &TestServer, agent: &str, first: &str) -> (String
 async fn init_checks_the_key_against_the_origin() {
     let server = TestServer::start().await;
     let key = widget_key(&server);
-    let allowed = origin(&server);
+    let allowed = widget_origin(&server);
 
-    let first = init(&server, json!({})).await;
+    let first = widget_init(&server, json!({})).await;
     let visitor_id = first["visitor_id"].as_str().unwrap();
     assert!(visitor_id.starts_with("v_"), "{first}");
     assert_eq!(first["token_type"], "bearer");
@@ -215,7 +165,7 @@ async fn the_pre_chat_form_is_enforced_and_the_chat_goes_to_an_online_agent() {
 
     let agent = server.login(AGENT).await;
     go_online(&server, &agent).await;
-    let visitor = init(&server, json!({})).await;
+    let visitor = widget_init(&server, json!({})).await;
     assert_eq!(visitor["pre_chat"]["require_email"], true);
     assert_eq!(visitor["pre_chat"]["fields"][0]["key"], "plan");
     assert_eq!(visitor["availability"]["agents_online"], 1);
@@ -310,7 +260,7 @@ async fn the_pre_chat_form_is_enforced_and_the_chat_goes_to_an_online_agent() {
 #[tokio::test]
 async fn leaving_a_message_creates_a_ticket() {
     let server = TestServer::start().await;
-    let visitor = init(&server, json!({})).await;
+    let visitor = widget_init(&server, json!({})).await;
     let token = visitor["visitor_token"].as_str().unwrap();
     let (status, body) = visitor_call(
         &server,
@@ -378,7 +328,7 @@ async fn transcripts_download_as_text_and_escaped_html() {
         let url = server.url(&format!(
             "/api/v1/widget/sessions/{id}/transcript?format={format}"
         ));
-        let origin = origin(&server);
+        let origin = widget_origin(&server);
         let token = token.clone();
         let http = server.http.clone();
         async move {
@@ -503,7 +453,7 @@ async fn a_visitor_never_reaches_another_visitors_chat() {
     let agent = server.login(AGENT).await;
     go_online(&server, &agent).await;
     let (_, id) = accepted_chat(&server, &agent, "private").await;
-    let other = init(&server, json!({})).await;
+    let other = widget_init(&server, json!({})).await;
     let token = other["visitor_token"].as_str().unwrap();
     let calls: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/api/v1/widget/sessions/{id}"), None),

@@ -33,6 +33,8 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_UNAUTHORIZED: u16 = 4401;
 const CLOSE_POLICY: u16 = 4008;
 const CLOSE_GOING_AWAY: u16 = 1001;
+/// Time a client gets to take the error and close frames when its stream ends.
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `GET /ws`: upgrades to the WebSocket protocol.
 pub async fn upgrade(
@@ -135,14 +137,12 @@ impl Connection {
         loop {
             tokio::select! {
                 () = self.stream.wait() => {
-                    if let Err(end) = write_ready(&mut sink, &self.stream, None, &mut replies, &mut frames).await {
-                        finish(&mut sink, end).await;
+                    if !self.write_ready(&mut sink, None, &mut replies, &mut frames).await {
                         return;
                     }
                 }
                 Some(reply) = replies.recv() => {
-                    if let Err(end) = write_ready(&mut sink, &self.stream, Some(reply), &mut replies, &mut frames).await {
-                        finish(&mut sink, end).await;
+                    if !self.write_ready(&mut sink, Some(reply), &mut replies, &mut frames).await {
                         return;
                     }
                 }
@@ -172,6 +172,83 @@ impl Connection {
                     }
                     if sink.send(Message::Ping(Default::default())).await.is_err() {
                         return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the replies and events that are ready, each round with one flush (one send
+    /// on the socket for a commit's worth of frames), until none are left; false when the
+    /// connection is over. A client that stops reading makes a write wait for as long as it
+    /// likes, so the write races the stream's wake-ups: when the stream ends meanwhile
+    /// because the client fell behind by more than the buffer holds, the connection is
+    /// dropped at once, and when it ends for another reason (a forced logout, shutdown) the
+    /// client has [`GOODBYE_TIMEOUT`] to take the rest, instead of the connection waiting on
+    /// it forever.
+    async fn write_ready(
+        &self,
+        sink: &mut SplitSink<WebSocket, Message>,
+        mut first_reply: Option<Reply>,
+        replies: &mut mpsc::UnboundedReceiver<Reply>,
+        frames: &mut Vec<Arc<str>>,
+    ) -> bool {
+        let mut ready = Vec::new();
+        loop {
+            // Replies first: a commit answers its commands before it releases its events.
+            while let Some(reply) = first_reply.take().or_else(|| replies.try_recv().ok()) {
+                ready.push(Message::Text(reply.frame.into()));
+            }
+            frames.clear();
+            if let Err(end) = self.stream.take_unwritten(frames) {
+                let code = if end == StreamEnd::Shutdown {
+                    CLOSE_GOING_AWAY
+                } else {
+                    CLOSE_POLICY
+                };
+                let goodbye = async {
+                    let error = frames::error(end.code(), "the stream ended");
+                    sink.send(Message::Text(error.into())).await?;
+                    sink.send(close_message(code, end.code())).await
+                };
+                // The client may not be reading at all.
+                let _ = tokio::time::timeout(GOODBYE_TIMEOUT, goodbye).await;
+                return false;
+            }
+            crate::metrics::events_sent(frames.len());
+            ready.extend(
+                frames
+                    .drain(..)
+                    .map(|frame| Message::Text(Utf8Bytes::from(&*frame))),
+            );
+            if ready.is_empty() {
+                return true;
+            }
+            let write = async {
+                for message in ready.drain(..) {
+                    sink.feed(message).await?;
+                }
+                sink.flush().await
+            };
+            let mut write = std::pin::pin!(write);
+            loop {
+                tokio::select! {
+                    written = &mut write => {
+                        if written.is_err() {
+                            return false;
+                        }
+                        break;
+                    }
+                    // Events pushed meanwhile are taken by the next round of the outer loop.
+                    () = self.stream.wait() => match self.stream.ended() {
+                        None => {}
+                        // It fell behind: waiting for it to read would be pointless.
+                        Some(StreamEnd::SlowConsumer) => return false,
+                        // A client still reading gets the rest and then the reason.
+                        Some(_) => match tokio::time::timeout(GOODBYE_TIMEOUT, &mut write).await {
+                            Ok(Ok(())) => break,
+                            _ => return false,
+                        },
                     }
                 }
             }
@@ -271,65 +348,6 @@ impl Connection {
             tracing::debug!(code = error.code, "presence report refused");
         }
     }
-}
-
-/// Why writing stopped.
-enum WriteStop {
-    /// The stream ended: the client is told why before the close.
-    Ended(StreamEnd),
-    /// The socket failed: nothing more can be sent.
-    SocketGone,
-}
-
-/// Writes every reply and event that is ready with one flush: one send on the socket for a
-/// commit's worth of frames instead of one per frame.
-async fn write_ready(
-    sink: &mut SplitSink<WebSocket, Message>,
-    stream: &Stream,
-    first_reply: Option<Reply>,
-    replies: &mut mpsc::UnboundedReceiver<Reply>,
-    frames: &mut Vec<Arc<str>>,
-) -> Result<(), WriteStop> {
-    let mut fed = 0;
-    let mut reply = first_reply.or_else(|| replies.try_recv().ok());
-    while let Some(ready) = reply {
-        sink.feed(Message::Text(ready.frame.into()))
-            .await
-            .map_err(|_| WriteStop::SocketGone)?;
-        fed += 1;
-        reply = replies.try_recv().ok();
-    }
-    frames.clear();
-    stream.take_unwritten(frames).map_err(WriteStop::Ended)?;
-    crate::metrics::events_sent(frames.len());
-    for frame in frames.drain(..) {
-        sink.feed(Message::Text(Utf8Bytes::from(&*frame)))
-            .await
-            .map_err(|_| WriteStop::SocketGone)?;
-        fed += 1;
-    }
-    if fed > 0 {
-        sink.flush().await.map_err(|_| WriteStop::SocketGone)?;
-    }
-    Ok(())
-}
-
-/// Tells the client why its stream ended, then closes.
-async fn finish(sink: &mut SplitSink<WebSocket, Message>, stop: WriteStop) {
-    let WriteStop::Ended(end) = stop else {
-        return;
-    };
-    let _ = sink
-        .send(Message::Text(
-            frames::error(end.code(), "the stream ended").into(),
-        ))
-        .await;
-    let code = if end == StreamEnd::Shutdown {
-        CLOSE_GOING_AWAY
-    } else {
-        CLOSE_POLICY
-    };
-    let _ = sink.send(close_message(code, end.code())).await;
 }
 
 /// Waits for the hello frame and authenticates it.

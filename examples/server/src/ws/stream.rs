@@ -207,6 +207,12 @@ impl Stream {
         self.wake.notify_one();
     }
 
+    /// Why the stream ended, once it has.
+    #[must_use]
+    pub fn ended(&self) -> Option<StreamEnd> {
+        self.lock().ended
+    }
+
     /// Whether a socket is attached.
     #[must_use]
     pub fn attached(&self) -> bool {

@@ -159,6 +159,91 @@ impl TestServer {
     }
 }
 
+/// The demo tenant's widget key.
+pub fn widget_key(server: &TestServer) -> String {
+    server
+        .server
+        .as_ref()
+        .expect("running")
+        .demo
+        .as_ref()
+        .expect("a demo tenant")
+        .widget_key
+        .clone()
+}
+
+/// The site origin the demo widget key is enabled for (localhost on the server's port).
+pub fn widget_origin(server: &TestServer) -> String {
+    format!(
+        "http://localhost:{}",
+        server.server.as_ref().expect("running").local_addr.port()
+    )
+}
+
+/// Inits the demo widget from its allowed origin; returns the body.
+pub async fn widget_init(server: &TestServer, body: Value) -> Value {
+    let key = widget_key(server);
+    let origin = widget_origin(server);
+    let (status, body) = server
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/widget/init",
+            None,
+            Some(body),
+            &[("X-Widget-Key", &key), ("Origin", &origin)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// A widget call as the visitor, from the demo widget's origin.
+pub async fn visitor_call(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let origin = widget_origin(server);
+    server
+        .call(method, path, Some(token), body, &[("Origin", &origin)])
+        .await
+}
+
+/// The password given to staff created in tests.
+pub const NEW_PASSWORD: &str = "correct horse battery";
+
+/// Logs in with a password; returns the access token.
+pub async fn login_with(server: &TestServer, email: &str, password: &str) -> String {
+    let (status, body) = server
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "login of {email}: {body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Creates a staff member of the demo's support department through the admin API; returns
+/// their access token.
+pub async fn create_staff(server: &TestServer, admin: &str, email: &str, role: &str) -> String {
+    let (status, body) = server
+        .post(
+            "/api/v1/admin/users",
+            admin,
+            json!({"email": email, "name": email, "password": NEW_PASSWORD,
+                   "role": role, "departments": ["support"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    login_with(server, email, NEW_PASSWORD).await
+}
+
 /// An ERP user token for the demo tenant (seed claims), valid for an hour.
 pub fn erp_token(email: &str, name: &str) -> String {
     sign_erp(
@@ -201,7 +286,28 @@ pub struct WsClient {
 impl WsClient {
     /// Connects and says hello (optionally resuming).
     pub async fn connect(url: &str, token: &str, resume: Option<(&str, u64)>) -> WsClient {
-        let (mut socket, _) = connect_async(url).await.expect("websocket connects");
+        let (socket, _) = connect_async(url).await.expect("websocket connects");
+        Self::hello(socket, token, resume).await
+    }
+
+    /// Connects from a web page's origin, as the widget does: a visitor token is accepted
+    /// only from the origin it was issued for.
+    pub async fn connect_from(url: &str, origin: &str, token: &str) -> WsClient {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().unwrap());
+        let (socket, _) = connect_async(request).await.expect("websocket connects");
+        Self::hello(socket, token, None).await
+    }
+
+    /// Says hello on a connected socket and reads the welcome.
+    pub async fn hello(
+        mut socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+        token: &str,
+        resume: Option<(&str, u64)>,
+    ) -> WsClient {
         let mut hello = json!({ "type": "hello", "token": token });
         if let Some((stream_id, last_seq)) = resume {
             hello["resume"] = json!({ "stream_id": stream_id, "last_seq": last_seq });
@@ -262,6 +368,17 @@ impl WsClient {
                 .unwrap_or_else(|| panic!("the socket ended waiting for {kind}"));
             self.note(&frame);
             if frame["type"] == "event" && frame["event"]["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// Waits for an event whose `event.type` is `kind` and whose `event` satisfies
+    /// `wanted`; other events are skipped.
+    pub async fn event_where(&mut self, kind: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let frame = self.event(kind).await;
+            if wanted(&frame["event"]) {
                 return frame;
             }
         }

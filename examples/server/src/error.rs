@@ -4,9 +4,11 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 use switchboard_core::CommandError;
 use switchboard_store::StoreError;
+use utoipa::ToSchema;
 
 /// An error answer.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -81,8 +83,37 @@ impl ApiError {
     /// The JSON body.
     #[must_use]
     pub fn body(&self) -> Value {
-        json!({ "error": { "code": self.code, "message": self.message, "details": self.details } })
+        // Serialised through the documented type, so that the OpenAPI schema is the wire form.
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                details: self.details.clone(),
+            },
+        };
+        serde_json::to_value(body).unwrap_or(Value::Null)
     }
+}
+
+/// The JSON body of every error answer: `{"error": {"code", "message", "details"}}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The error inside [`ErrorBody`].
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code (`not_found`, `invalid_input`, `token_expired`...).
+    #[schema(value_type = String, example = "not_found")]
+    pub code: &'static str,
+    /// For people; may change between versions.
+    #[schema(example = "session not found")]
+    pub message: String,
+    /// Structured details, such as the offending `field`; null when there are none.
+    #[schema(value_type = Option<Object>)]
+    pub details: Value,
 }
 
 impl From<CommandError> for ApiError {

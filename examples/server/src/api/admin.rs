@@ -13,10 +13,10 @@ pub mod settings;
 pub mod tenants;
 pub mod users;
 
-use axum::Router;
-use axum::routing::{get, post, put};
 use switchboard_core::Command;
 use switchboard_store::{MAX_HOST_KEY_BYTES, MAX_HOST_VALUE_BYTES};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::demo::OPERATOR_TENANT_KEY;
@@ -25,80 +25,31 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
 
 /// The admin routes.
-pub fn routes() -> Router<SharedState> {
-    const A: &str = "/api/v1/admin";
-    Router::new()
-        .route(
-            &format!("{A}/tenants"),
-            get(tenants::list).post(tenants::create),
-        )
-        .route(&format!("{A}/users"), get(users::list).post(users::create))
-        .route(
-            &format!("{A}/users/{{agent_id}}"),
-            get(users::get).put(users::update).delete(users::remove),
-        )
-        .route(
-            &format!("{A}/users/{{agent_id}}/skills"),
-            put(users::skills),
-        )
-        .route(&format!("{A}/departments"), get(org::departments))
-        .route(
-            &format!("{A}/departments/{{id}}"),
-            put(org::put_department).delete(org::remove_department),
-        )
-        .route(&format!("{A}/queues"), get(org::queues))
-        .route(
-            &format!("{A}/queues/{{id}}"),
-            put(org::put_queue).delete(org::remove_queue),
-        )
-        .route(
-            &format!("{A}/routing-rules"),
-            get(routing::rules).put(routing::set_rules),
-        )
-        .route(&format!("{A}/calendars"), get(routing::calendars))
-        .route(
-            &format!("{A}/calendars/{{id}}"),
-            put(routing::put_calendar).delete(routing::remove_calendar),
-        )
-        .route(
-            &format!("{A}/sla-policies"),
-            get(routing::sla_policies).put(routing::set_sla_policies),
-        )
-        .route(
-            &format!("{A}/canned-responses"),
-            get(settings::canned).post(settings::create_canned),
-        )
-        .route(
-            &format!("{A}/canned-responses/{{canned_id}}"),
-            put(settings::update_canned).delete(settings::remove_canned),
-        )
-        .route(
-            &format!("{A}/settings"),
-            get(settings::get).put(settings::put),
-        )
-        .route(
-            &format!("{A}/widget"),
-            get(settings::widget).put(settings::put_widget),
-        )
-        .route(&format!("{A}/api-keys"), get(keys::list).post(keys::create))
-        .route(
-            &format!("{A}/api-keys/{{key}}"),
-            put(keys::update).delete(keys::revoke),
-        )
-        .route(&format!("{A}/force-logout"), post(privacy::force_logout))
-        .route(
-            &format!("{A}/retention"),
-            get(privacy::retention).put(privacy::set_retention),
-        )
-        .route(
-            &format!("{A}/visitors/{{visitor_id}}/export"),
-            get(privacy::export),
-        )
-        .route(
-            &format!("{A}/visitors/{{visitor_id}}"),
-            axum::routing::delete(privacy::forget),
-        )
-        .route(&format!("{A}/analytics"), get(analytics::report))
+pub fn routes() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new()
+        .routes(routes!(tenants::list, tenants::create))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::remove))
+        .routes(routes!(users::skills))
+        .routes(routes!(org::departments))
+        .routes(routes!(org::put_department, org::remove_department))
+        .routes(routes!(org::queues))
+        .routes(routes!(org::put_queue, org::remove_queue))
+        .routes(routes!(routing::rules, routing::set_rules))
+        .routes(routes!(routing::calendars))
+        .routes(routes!(routing::put_calendar, routing::remove_calendar))
+        .routes(routes!(routing::sla_policies, routing::set_sla_policies))
+        .routes(routes!(settings::canned, settings::create_canned))
+        .routes(routes!(settings::update_canned, settings::remove_canned))
+        .routes(routes!(settings::get, settings::put))
+        .routes(routes!(settings::widget, settings::put_widget))
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::update, keys::revoke))
+        .routes(routes!(privacy::force_logout))
+        .routes(routes!(privacy::retention, privacy::set_retention))
+        .routes(routes!(privacy::export))
+        .routes(routes!(privacy::forget))
+        .routes(routes!(analytics::report))
 }
 
 /// Refuses callers who do not administer their tenant.

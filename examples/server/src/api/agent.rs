@@ -10,9 +10,9 @@ pub mod lookup;
 pub mod sessions;
 pub mod tickets;
 
-use axum::Router;
-use axum::routing::{delete, get, post, put};
 use switchboard_core::protocol::model::SessionView;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::live_agent::visible_session;
 use crate::auth::Caller;
@@ -20,71 +20,34 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
 
 /// The agent routes.
-pub fn routes() -> Router<SharedState> {
-    const S: &str = "/api/v1/agent/sessions/{session_id}";
-    Router::new()
-        .route(&format!("{S}/accept"), post(sessions::accept))
-        .route(&format!("{S}/decline"), post(sessions::decline))
-        .route(&format!("{S}/pick"), post(sessions::pick))
-        .route(&format!("{S}/assign"), post(sessions::assign))
-        .route(&format!("{S}/transfer"), post(sessions::transfer))
-        .route(&format!("{S}/resolve"), post(sessions::resolve))
-        .route(&format!("{S}/close"), post(sessions::close))
-        .route(
-            &format!("{S}/notes"),
-            post(sessions::add_note).get(sessions::list_notes),
-        )
-        .route(&format!("{S}/tags"), post(sessions::add_tags))
-        .route(&format!("{S}/tags/{{tag}}"), delete(sessions::remove_tag))
-        .route(
-            &format!("{S}/messages"),
-            get(lookup::messages).post(sessions::send),
-        )
-        .route(&format!("{S}/transcript"), get(lookup::transcript))
-        .route(
-            &format!("{S}/transcript/email"),
-            post(sessions::email_transcript),
-        )
-        .route(
-            &format!("{S}/canned-responses/{{canned_id}}/render"),
-            get(canned::render),
-        )
-        .route(
-            &format!("{S}/canned-responses/{{canned_id}}/send"),
-            post(canned::send),
-        )
-        .route(
-            "/api/v1/agent/transfers/{transfer_id}/{action}",
-            post(sessions::transfer_answer),
-        )
-        .route(
-            "/api/v1/agent/queues/{queue_id}/sessions",
-            get(lookup::queue),
-        )
-        .route(
-            "/api/v1/agent/canned-responses",
-            get(canned::list).post(canned::create),
-        )
-        .route(
-            "/api/v1/agent/canned-responses/{canned_id}",
-            put(canned::update).delete(canned::remove),
-        )
-        .route("/api/v1/agent/visitors/{visitor_id}", get(lookup::visitor))
-        .route("/api/v1/agent/search", get(lookup::search))
-        .route("/api/v1/agent/tickets", get(tickets::list))
-        .route("/api/v1/agent/tickets/{ticket_id}", get(tickets::get))
-        .route(
-            "/api/v1/agent/tickets/{ticket_id}/status",
-            put(tickets::set_status),
-        )
-        .route(
-            "/api/v1/agent/tickets/{ticket_id}/messages",
-            post(tickets::reply),
-        )
-        .route(
-            "/api/v1/agent/tickets/{ticket_id}/assign",
-            post(tickets::assign),
-        )
+pub fn routes() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new()
+        .routes(routes!(sessions::accept))
+        .routes(routes!(sessions::decline))
+        .routes(routes!(sessions::pick))
+        .routes(routes!(sessions::assign))
+        .routes(routes!(sessions::transfer))
+        .routes(routes!(sessions::resolve))
+        .routes(routes!(sessions::close))
+        .routes(routes!(sessions::add_note, sessions::list_notes))
+        .routes(routes!(sessions::add_tags))
+        .routes(routes!(sessions::remove_tag))
+        .routes(routes!(lookup::messages, sessions::send))
+        .routes(routes!(lookup::transcript))
+        .routes(routes!(sessions::email_transcript))
+        .routes(routes!(canned::render))
+        .routes(routes!(canned::send))
+        .routes(routes!(sessions::transfer_answer))
+        .routes(routes!(lookup::queue))
+        .routes(routes!(canned::list, canned::create))
+        .routes(routes!(canned::update, canned::remove))
+        .routes(routes!(lookup::visitor))
+        .routes(routes!(lookup::search))
+        .routes(routes!(tickets::list))
+        .routes(routes!(tickets::get))
+        .routes(routes!(tickets::set_status))
+        .routes(routes!(tickets::reply))
+        .routes(routes!(tickets::assign))
 }
 
 /// Refuses callers who are not staff handling chats (viewers included).

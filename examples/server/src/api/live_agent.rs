@@ -12,8 +12,14 @@ use switchboard_core::ids::{AgentId, SessionId};
 use switchboard_core::protocol::model::{AgentStatus, SessionStatus, SessionView, VisitorProfile};
 use switchboard_core::{Command, Reply};
 use switchboard_store::query::{HistoryQuery, SessionFilter};
+use utoipa::{IntoParams, ToSchema};
 
 use super::convert;
+use super::openapi::{AgentStatusSchema, Authenticated, JsonBody};
+use super::schemas::{
+    ContractAgentStatus, ContractMessageList, ContractMessageSent, ContractSession,
+    ContractSessionCreated, ContractSessionList, ContractStatusChanged,
+};
 use crate::auth::{Caller, Identity};
 use crate::directory::{self, namespace};
 use crate::error::{ApiError, ApiResult};
@@ -24,7 +30,7 @@ use crate::state::SharedState;
 const MAX_PUSH_TOKEN_BYTES: usize = 4_096;
 
 /// `POST /sessions` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateSession {
     /// The user's first message.
     #[serde(default)]
@@ -32,6 +38,7 @@ pub struct CreateSession {
     /// Context from the host page (`page_url`, `browser`, ...), kept as the session's
     /// metadata.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub user_context: BTreeMap<String, Value>,
     /// Department (extension).
     #[serde(default)]
@@ -45,6 +52,22 @@ pub struct CreateSession {
 }
 
 /// `POST /api/v1/live-agent/sessions`: an end user asks for an agent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/live-agent/sessions",
+    operation_id = "live_agent_create_session",
+    tag = "live-agent",
+    security(("erp_token" = []), ("visitor_token" = [])),
+    request_body = CreateSession,
+    responses(
+        (status = 201, description = "The session was created and is being routed.", body = ContractSessionCreated),
+        (status = 400, description = "`malformed`, `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff do not start sessions; `feature_disabled`.", body = crate::error::ErrorBody),
+        (status = 409, description = "The engine refused the start, e.g. `limit_reached`.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn create_session(
     State(state): State<SharedState>,
     caller: Caller,
@@ -105,8 +128,9 @@ pub async fn create_session(
 }
 
 /// `GET /sessions` query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListSessions {
     /// Only this tenant domain (the caller's own tenant is the only one visible).
     pub tenant: Option<String>,
@@ -128,6 +152,19 @@ pub struct ListSessions {
 
 /// `GET /api/v1/live-agent/sessions`: staff see their tenant's sessions, end users their
 /// own; newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/live-agent/sessions",
+    operation_id = "live_agent_list_sessions",
+    tag = "live-agent",
+    security(("staff_token" = []), ("erp_token" = []), ("visitor_token" = [])),
+    params(ListSessions),
+    responses(
+        (status = 200, description = "Staff see their tenant's sessions, end users their own; newest first.", body = ContractSessionList),
+        (status = 400, description = "`invalid_input`: an unknown status or a bad parameter.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn list_sessions(
     State(state): State<SharedState>,
     caller: Caller,
@@ -216,6 +253,19 @@ pub async fn visible_session(
 }
 
 /// `GET /api/v1/live-agent/sessions/{session_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/live-agent/sessions/{session_id}",
+    operation_id = "live_agent_get_session",
+    tag = "live-agent",
+    security(("staff_token" = []), ("erp_token" = []), ("visitor_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    responses(
+        (status = 200, description = "The session.", body = ContractSession),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn get_session(
     State(state): State<SharedState>,
     caller: Caller,
@@ -233,7 +283,7 @@ pub async fn get_session(
 }
 
 /// `POST /messages` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SendMessage {
     /// The session.
     pub session_id: String,
@@ -248,6 +298,23 @@ pub struct SendMessage {
 }
 
 /// `POST /api/v1/live-agent/messages`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/live-agent/messages",
+    operation_id = "live_agent_send_message",
+    tag = "live-agent",
+    security(("staff_token" = []), ("erp_token" = []), ("visitor_token" = [])),
+    request_body = SendMessage,
+    responses(
+        (status = 201, description = "The message was accepted (or was a retry of an accepted one).", body = ContractMessageSent),
+        (status = 400, description = "`malformed`, `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`sender_type_mismatch`; `forbidden`: not a party of the chat.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: the chat has ended.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn send_message(
     State(state): State<SharedState>,
     caller: Caller,
@@ -300,8 +367,9 @@ pub async fn send_message(
 }
 
 /// `GET /messages/{session_id}` query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListMessages {
     /// Page, from 1 = the newest messages.
     pub page: Option<u32>,
@@ -313,6 +381,21 @@ pub struct ListMessages {
 
 /// `GET /api/v1/live-agent/messages/{session_id}`: page 1 holds the newest `per_page`
 /// messages, oldest first within the page; page 2 the ones before them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/live-agent/messages/{session_id}",
+    operation_id = "live_agent_list_messages",
+    tag = "live-agent",
+    security(("staff_token" = []), ("erp_token" = []), ("visitor_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`."), ListMessages),
+    responses(
+        (status = 200, description = "Page 1 holds the newest messages, oldest first within the page.", body = ContractMessageList),
+        (status = 400, description = "`invalid_input`: a bad parameter.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: viewers see no conversation content.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn list_messages(
     State(state): State<SharedState>,
     caller: Caller,
@@ -436,12 +519,13 @@ fn read_flags(
 }
 
 /// `PUT /sessions/{id}/status` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateStatus {
     /// `active` (take or assign), `resolved` or `closed`.
     pub status: String,
-    /// The agent to assign (default: the caller).
+    /// The agent to assign (default: the caller); a number is taken as its text.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub assigned_agent_id: Option<Value>,
     /// Ignored: the name comes from the agent's profile.
     #[serde(default)]
@@ -452,6 +536,24 @@ pub struct UpdateStatus {
 /// (accepting its offer or picking it from the queue) or assigns it to
 /// `assigned_agent_id` (supervisors); `resolved` resolves it; `closed` closes it (an end
 /// user leaves).
+#[utoipa::path(
+    put,
+    path = "/api/v1/live-agent/sessions/{session_id}/status",
+    operation_id = "live_agent_update_status",
+    tag = "live-agent",
+    security(("staff_token" = []), ("erp_token" = []), ("visitor_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    request_body = UpdateStatus,
+    responses(
+        (status = 200, description = "The session after the change.", body = ContractStatusChanged),
+        (status = 400, description = "`malformed`; `invalid_input`: a status other than active, resolved or closed.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: only staff take sessions; assigning to others is for supervisors.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`, `agent_at_capacity`...", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn update_status(
     State(state): State<SharedState>,
     caller: Caller,
@@ -544,13 +646,14 @@ pub async fn update_status(
 }
 
 /// `PUT /agent/status` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AgentStatusBody {
     /// Online or offline.
     #[serde(default)]
     pub is_online: Option<bool>,
     /// Or a precise status: online, away, busy, offline (extension).
     #[serde(default)]
+    #[schema(value_type = Option<AgentStatusSchema>)]
     pub status: Option<AgentStatus>,
     /// The device's push registration token; an empty string removes it.
     #[serde(default)]
@@ -558,6 +661,21 @@ pub struct AgentStatusBody {
 }
 
 /// `PUT /api/v1/live-agent/agent/status`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/live-agent/agent/status",
+    operation_id = "live_agent_agent_status",
+    tag = "live-agent",
+    security(("staff_token" = [])),
+    request_body = AgentStatusBody,
+    responses(
+        (status = 200, description = "The caller's status after the change.", body = ContractAgentStatus),
+        (status = 400, description = "`malformed`; `invalid_input`: neither `is_online` nor `status`, or an over-long push token.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff only.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn agent_status(
     State(state): State<SharedState>,
     caller: Caller,

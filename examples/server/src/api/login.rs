@@ -5,7 +5,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
+use super::openapi::{JsonBody, Limited};
+use super::schemas::LoginAnswer;
 use crate::auth::passwords::{self, MAX_PASSWORD_BYTES};
 use crate::auth::tenant_domain::requested_domain;
 use crate::auth::tokens::{ISSUER, STAFF_AUDIENCE, ServerClaims};
@@ -15,7 +18,7 @@ use crate::extract::Body;
 use crate::state::SharedState;
 
 /// The login body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
     /// E-mail.
     pub email: String,
@@ -29,6 +32,22 @@ pub struct LoginBody {
 /// Issues an access token. The tenant comes from `X-Tenant-Domain` when sent; without it,
 /// the e-mail decides, and the `Host` header only when the e-mail is staff in several
 /// tenants.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    operation_id = "auth_login",
+    tag = "auth",
+    params(("X-Tenant-Domain" = Option<String>, Header, description = "The tenant, when the e-mail is staff in several.")),
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "A staff access token.", body = LoginAnswer),
+        (status = 400, description = "`malformed`; `invalid_input`: an over-long e-mail or password.", body = crate::error::ErrorBody),
+        (status = 401, description = "`invalid_credentials`: the e-mail or password is wrong.", body = crate::error::ErrorBody),
+        (status = 409, description = "`tenant_required`: the e-mail is staff in several tenants; send `X-Tenant-Domain`.", body = crate::error::ErrorBody),
+        Limited,
+        JsonBody,
+    ),
+)]
 pub async fn login(
     State(state): State<SharedState>,
     headers: HeaderMap,

@@ -8,17 +8,19 @@ use serde_json::{Value, json};
 use switchboard_core::Reply;
 use switchboard_core::protocol::model::MessageKind;
 use switchboard_store::query::HistoryQuery;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult};
 
 /// A message written through REST (widget or agent).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendBody {
     /// The text.
     pub text: String,
     /// `text` (default) or `markdown`.
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::openapi::MessageKindSchema>)]
     pub kind: Option<MessageKind>,
     /// Retries with the same id are accepted once.
     #[serde(default)]
@@ -52,8 +54,9 @@ pub fn message_accepted(
 }
 
 /// Cursors of a message window.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct WindowQuery {
     /// Messages before this cursor (scrolling up).
     pub before: Option<String>,

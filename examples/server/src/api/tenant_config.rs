@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use switchboard_core::protocol::model::TenantSettings;
 use switchboard_store::{MAX_HOST_KEY_BYTES, MAX_HOST_VALUE_BYTES};
+use utoipa::ToSchema;
 
 use crate::directory::{Directory, namespace};
 use crate::engine_loop::HostWrite;
@@ -114,7 +115,7 @@ pub struct WidgetConfig {
 }
 
 /// The pre-chat form: name, e-mail, department, issue type and custom fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PreChatForm {
     /// Show the form at all.
@@ -145,7 +146,7 @@ impl Default for PreChatForm {
 }
 
 /// An extra pre-chat field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreChatField {
     /// The key it is stored under (letters, digits, `_` and `-`).
@@ -164,7 +165,7 @@ pub struct PreChatField {
 }
 
 /// How a pre-chat field is entered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     /// One line of text.

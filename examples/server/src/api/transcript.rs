@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_core::Role;
 use switchboard_core::transcript::{Audience, TranscriptInput, render_html, render_text};
+use utoipa::IntoParams;
 
 use super::live_agent::visible_session;
 use super::tenant_config;
@@ -18,8 +19,9 @@ use crate::state::SharedState;
 const HTML_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:";
 
 /// `?format=` of a transcript download.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct TranscriptQuery {
     /// `text` (default) or `html`.
     pub format: Option<String>,

@@ -4,13 +4,17 @@
 //! A webhook's secret is generated when none is given and is returned only by the call
 //! that creates it; lists and updates never show it.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::api::openapi::{Authenticated, JsonBody};
+use crate::api::schemas::{DeliveryList, Webhook as WebhookSchema, WebhookList};
 use crate::auth::Caller;
 use crate::directory::{self, Webhook, namespace};
 use crate::engine_loop::HostWrite;
@@ -30,24 +34,15 @@ pub const MIN_SECRET_BYTES: usize = 16;
 pub const MAX_SECRET_BYTES: usize = 256;
 
 /// The routes.
-pub fn router() -> Router<SharedState> {
-    Router::new()
-        .route(
-            "/api/v1/admin/webhooks",
-            get(list_webhooks).post(create_webhook),
-        )
-        .route(
-            "/api/v1/admin/webhooks/{webhook_id}",
-            axum::routing::put(update_webhook).delete(delete_webhook),
-        )
-        .route(
-            "/api/v1/admin/webhooks/{webhook_id}/deliveries",
-            get(list_deliveries),
-        )
+pub fn router() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(update_webhook, delete_webhook))
+        .routes(routes!(list_deliveries))
 }
 
 /// `POST /api/v1/admin/webhooks` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
     /// Where to POST (http or https).
@@ -64,7 +59,7 @@ pub struct CreateWebhook {
 }
 
 /// `PUT /api/v1/admin/webhooks/{id}` body: omitted fields stay as they are.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhook {
     /// Where to POST.
@@ -82,8 +77,9 @@ pub struct UpdateWebhook {
 }
 
 /// `GET .../deliveries` query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListDeliveries {
     /// Most attempts returned (default 50).
     pub limit: Option<usize>,
@@ -91,6 +87,18 @@ pub struct ListDeliveries {
 
 /// `GET /api/v1/admin/webhooks`: the tenant's webhooks (without secrets) and the event
 /// types they can subscribe to.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/webhooks",
+    operation_id = "list_webhooks",
+    tag = "webhooks",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The tenant's webhooks (without secrets) and the event types.", body = WebhookList),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn list_webhooks(
     State(state): State<SharedState>,
     caller: Caller,
@@ -108,6 +116,22 @@ pub async fn list_webhooks(
 }
 
 /// `POST /api/v1/admin/webhooks`: 201 with the webhook and its secret (shown only here).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/webhooks",
+    operation_id = "create_webhook",
+    tag = "webhooks",
+    security(("staff_token" = [])),
+    request_body = CreateWebhook,
+    responses(
+        (status = 201, description = "The webhook with its secret, shown only here.", body = WebhookSchema),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: `url`, `events` (details list the known types), `secret`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 409, description = "`limit_reached`: at most 20 webhooks.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn create_webhook(
     State(state): State<SharedState>,
     caller: Caller,
@@ -142,6 +166,23 @@ pub async fn create_webhook(
 }
 
 /// `PUT /api/v1/admin/webhooks/{id}`: changes the given fields.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/webhooks/{webhook_id}",
+    operation_id = "update_webhook",
+    tag = "webhooks",
+    security(("staff_token" = [])),
+    params(("webhook_id" = String, Path, description = "The webhook, `wh_...`.")),
+    request_body = UpdateWebhook,
+    responses(
+        (status = 200, description = "The webhook after the change (without its secret).", body = WebhookSchema),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: `url`, `events`, `secret`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such webhook in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn update_webhook(
     State(state): State<SharedState>,
     caller: Caller,
@@ -173,6 +214,20 @@ pub async fn update_webhook(
 }
 
 /// `DELETE /api/v1/admin/webhooks/{id}`: 204. Deliveries waiting for a retry are dropped.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/webhooks/{webhook_id}",
+    operation_id = "delete_webhook",
+    tag = "webhooks",
+    security(("staff_token" = [])),
+    params(("webhook_id" = String, Path, description = "The webhook, `wh_...`.")),
+    responses(
+        (status = 204, description = "The webhook is gone; deliveries waiting for a retry are dropped."),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such webhook in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn delete_webhook(
     State(state): State<SharedState>,
     caller: Caller,
@@ -187,6 +242,21 @@ pub async fn delete_webhook(
 
 /// `GET /api/v1/admin/webhooks/{id}/deliveries`: the webhook's most recent attempts,
 /// newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/webhooks/{webhook_id}/deliveries",
+    operation_id = "list_deliveries",
+    tag = "webhooks",
+    security(("staff_token" = [])),
+    params(("webhook_id" = String, Path, description = "The webhook, `wh_...`."), ListDeliveries),
+    responses(
+        (status = 200, description = "The webhook's most recent delivery attempts, newest first.", body = DeliveryList),
+        (status = 400, description = "`invalid_input`: a bad parameter.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such webhook in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn list_deliveries(
     State(state): State<SharedState>,
     caller: Caller,

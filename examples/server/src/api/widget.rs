@@ -9,11 +9,11 @@
 pub mod chat;
 pub mod init;
 
-use axum::Router;
 use axum::http::HeaderMap;
 use axum::http::header::ORIGIN;
-use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::origins;
 use crate::auth::{Caller, Identity};
@@ -21,41 +21,20 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
 
 /// The widget routes.
-pub fn routes() -> Router<SharedState> {
-    Router::new()
-        .route("/api/v1/widget/init", post(init::init))
-        .route("/api/v1/widget/availability", get(init::availability))
-        .route("/api/v1/widget/sessions", post(chat::start))
-        .route("/api/v1/widget/sessions/{session_id}", get(chat::session))
-        .route(
-            "/api/v1/widget/sessions/{session_id}/messages",
-            get(chat::messages).post(chat::send),
-        )
-        .route(
-            "/api/v1/widget/sessions/{session_id}/typing",
-            post(chat::typing),
-        )
-        .route(
-            "/api/v1/widget/sessions/{session_id}/read",
-            post(chat::read),
-        )
-        .route(
-            "/api/v1/widget/sessions/{session_id}/leave",
-            post(chat::leave),
-        )
-        .route(
-            "/api/v1/widget/sessions/{session_id}/transcript",
-            get(chat::transcript),
-        )
-        .route(
-            "/api/v1/widget/sessions/{session_id}/transcript/email",
-            post(chat::email_transcript),
-        )
-        .route(
-            "/api/v1/widget/sessions/{session_id}/csat",
-            post(chat::csat),
-        )
-        .route("/api/v1/widget/offline", post(chat::offline))
+pub fn routes() -> OpenApiRouter<SharedState> {
+    OpenApiRouter::new()
+        .routes(routes!(init::init))
+        .routes(routes!(init::availability))
+        .routes(routes!(chat::start))
+        .routes(routes!(chat::session))
+        .routes(routes!(chat::messages, chat::send))
+        .routes(routes!(chat::typing))
+        .routes(routes!(chat::read))
+        .routes(routes!(chat::leave))
+        .routes(routes!(chat::transcript))
+        .routes(routes!(chat::email_transcript))
+        .routes(routes!(chat::csat))
+        .routes(routes!(chat::offline))
 }
 
 /// Refuses staff, and a visitor token used from another origin than the one it is bound

@@ -10,7 +10,10 @@ use switchboard_core::analytics::{Analytics, AnalyticsQuery};
 use switchboard_core::ids::{AgentId, DepartmentId, TenantId};
 use switchboard_core::{Record, Role, Timestamp};
 use switchboard_store::query::{MAX_PAGE_SIZE, SessionFilter};
+use utoipa::IntoParams;
 
+use crate::api::openapi::Authenticated;
+use crate::api::schemas::AnalyticsAnswer;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
@@ -22,8 +25,9 @@ const DEFAULT_RANGE_MS: i64 = 30 * 24 * 3_600_000;
 pub const MAX_SESSIONS: u32 = 10_000;
 
 /// The range and filters; times are milliseconds since the epoch or RFC 3339.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ReportParams {
     /// Start, included (default 30 days before `to`).
     pub from: Option<String>,
@@ -45,6 +49,20 @@ fn parse_time(field: &str, text: &str) -> ApiResult<Timestamp> {
 }
 
 /// `GET /api/v1/admin/analytics` (administrators, supervisors and viewers).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/analytics",
+    operation_id = "admin_analytics_report",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(ReportParams),
+    responses(
+        (status = 200, description = "Chat figures over the range, from at most 10,000 sessions.", body = AnalyticsAnswer),
+        (status = 400, description = "`invalid_input`: `from` or `to` is not milliseconds or RFC 3339, or `from` is not before `to`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: for administrators, supervisors and viewers.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn report(
     State(state): State<SharedState>,
     caller: Caller,

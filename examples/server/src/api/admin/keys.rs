@@ -6,9 +6,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::{admin, commit_host};
+use crate::api::openapi::{Authenticated, JsonBody};
 use crate::api::origins::{self, MAX_ORIGINS};
+use crate::api::schemas::{ApiKey, ApiKeyList};
 use crate::auth::Caller;
 use crate::directory::{self, WidgetKey, namespace};
 use crate::error::{ApiError, ApiResult};
@@ -60,7 +63,7 @@ fn check_origins(list: &[String]) -> ApiResult<Vec<String>> {
 }
 
 /// A new key.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewKey {
     /// For administrators.
@@ -71,6 +74,18 @@ pub struct NewKey {
 }
 
 /// `GET /api/v1/admin/api-keys`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/api-keys",
+    operation_id = "admin_api_keys_list",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The tenant's widget keys, revoked ones included.", body = ApiKeyList),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn list(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     admin(&caller)?;
     let keys: Vec<Value> = state
@@ -83,6 +98,22 @@ pub async fn list(State(state): State<SharedState>, caller: Caller) -> ApiResult
 }
 
 /// `POST /api/v1/admin/api-keys`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/api-keys",
+    operation_id = "admin_api_keys_create",
+    tag = "admin",
+    security(("staff_token" = [])),
+    request_body = NewKey,
+    responses(
+        (status = 201, description = "A new widget key.", body = ApiKey),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: `label` (at most 100 bytes), `allowed_origins`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 409, description = "`limit_reached`: at most 50 keys, revoked ones included.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
@@ -116,7 +147,7 @@ fn own_key(state: &SharedState, caller: &Caller, key: &str) -> ApiResult<WidgetK
 }
 
 /// Changes to a key.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeyChanges {
     /// New label.
@@ -126,6 +157,24 @@ pub struct KeyChanges {
 }
 
 /// `PUT /api/v1/admin/api-keys/{key}`: relabel or change the origins of a live key.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/api-keys/{key}",
+    operation_id = "admin_api_keys_update",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("key" = String, Path, description = "The widget key, `wk_...`.")),
+    request_body = KeyChanges,
+    responses(
+        (status = 200, description = "The key after the change.", body = ApiKey),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: `label`, `allowed_origins`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such key in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`widget_key_revoked`: a revoked key cannot change.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
@@ -153,6 +202,20 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/admin/api-keys/{key}`: revoke; widgets using it can no longer init.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/api-keys/{key}",
+    operation_id = "admin_api_keys_revoke",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("key" = String, Path, description = "The widget key, `wk_...`.")),
+    responses(
+        (status = 200, description = "The key, revoked: widgets using it can no longer init.", body = ApiKey),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such key in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn revoke(
     State(state): State<SharedState>,
     caller: Caller,

@@ -10,6 +10,8 @@ use switchboard_core::ids::{DepartmentId, QueueId};
 use switchboard_core::protocol::model::{AgentProfile, Department, QueueConfig};
 
 use super::{admin, execute};
+use crate::api::openapi::{Authenticated, JsonBody};
+use crate::api::schemas::{DepartmentList, QueueList};
 use crate::api::tenant_config::{self, DEPARTMENT, QUEUE};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -33,6 +35,18 @@ pub fn with_id<T: DeserializeOwned>(id: &str, body: Value) -> ApiResult<T> {
 }
 
 /// `GET /api/v1/admin/departments`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/departments",
+    operation_id = "admin_departments",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The tenant's departments.", body = DepartmentList),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn departments(
     State(state): State<SharedState>,
     caller: Caller,
@@ -44,6 +58,23 @@ pub async fn departments(
 }
 
 /// `PUT /api/v1/admin/departments/{id}`: `{"name", "calendar_id"}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/departments/{id}",
+    operation_id = "admin_put_department",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("id" = String, Path, description = "Its id (an `id` in the body must be the same).")),
+    request_body(content = Object, description = "The engine's department: `name`, `calendar_id`."),
+    responses(
+        (status = 200, description = "The department as saved.", body = Object),
+        (status = 400, description = "`malformed`; `invalid_input`: `body` (not the engine's shape), `id` (differs from the path), `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: something it names does not exist.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn put_department(
     State(state): State<SharedState>,
     caller: Caller,
@@ -66,6 +97,21 @@ pub async fn put_department(
 
 /// `DELETE /api/v1/admin/departments/{id}`: refused while a queue uses it; staff lose
 /// their link to it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/departments/{id}",
+    operation_id = "admin_remove_department",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("id" = String, Path, description = "Its id.")),
+    responses(
+        (status = 204, description = "The department is gone."),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such department.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: a queue uses it.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn remove_department(
     State(state): State<SharedState>,
     caller: Caller,
@@ -94,6 +140,18 @@ pub async fn remove_department(
 }
 
 /// `GET /api/v1/admin/queues`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/queues",
+    operation_id = "admin_queues",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The tenant's queues.", body = QueueList),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn queues(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     admin(&caller)?;
     let list: Vec<QueueConfig> = tenant_config::list(&state.directory, caller.tenant_id(), QUEUE);
@@ -102,6 +160,23 @@ pub async fn queues(State(state): State<SharedState>, caller: Caller) -> ApiResu
 
 /// `PUT /api/v1/admin/queues/{id}`: the queue's configuration (strategy, department,
 /// timeouts, overflow...).
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/queues/{id}",
+    operation_id = "admin_put_queue",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("id" = String, Path, description = "Its id (an `id` in the body must be the same).")),
+    request_body(content = Object, description = "The engine's queue configuration: `name`, `department_id`, strategy, timeouts, overflow..."),
+    responses(
+        (status = 200, description = "The queue as saved.", body = Object),
+        (status = 400, description = "`malformed`; `invalid_input`: `body` (not the engine's shape), `id` (differs from the path), `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: something it names does not exist.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn put_queue(
     State(state): State<SharedState>,
     caller: Caller,
@@ -119,6 +194,21 @@ pub async fn put_queue(
 }
 
 /// `DELETE /api/v1/admin/queues/{id}`: refused while sessions or rules use it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/queues/{id}",
+    operation_id = "admin_remove_queue",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("id" = String, Path, description = "Its id.")),
+    responses(
+        (status = 204, description = "The queue is gone."),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such queue.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: sessions or routing rules use it.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn remove_queue(
     State(state): State<SharedState>,
     caller: Caller,

@@ -7,8 +7,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::{Command, Timestamp};
+use utoipa::ToSchema;
 
 use super::{admin, execute};
+use crate::api::openapi::{Authenticated, JsonBody};
+use crate::api::schemas::{ForcedLogout, Retention, VisitorForgotten};
 use crate::api::widget::optional_json;
 use crate::auth::tokens::{ISSUER, STAFF_AUDIENCE, ServerClaims};
 use crate::auth::{Caller, Identity};
@@ -18,7 +21,7 @@ use crate::extract::{Body, Path};
 use crate::state::SharedState;
 
 /// Why everyone is logged out.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogoutBody {
     /// Shown to the agents.
@@ -28,6 +31,20 @@ pub struct LogoutBody {
 /// `POST /api/v1/admin/force-logout`: every other staff member goes offline (their chats
 /// back to the queue) and every staff token issued until now stops working. The caller
 /// gets a fresh token so that they stay logged in.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/force-logout",
+    operation_id = "admin_force_logout",
+    tag = "admin",
+    security(("staff_token" = [])),
+    request_body(content = Option<LogoutBody>, description = "May be empty."),
+    responses(
+        (status = 200, description = "Every other staff member went offline and every staff token issued until now is refused; the caller gets a fresh token.", body = ForcedLogout),
+        (status = 400, description = "`malformed`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn force_logout(
     State(state): State<SharedState>,
     caller: Caller,
@@ -73,6 +90,18 @@ pub async fn force_logout(
 }
 
 /// `GET /api/v1/admin/retention`: `{"days": n}`, or null when chats are kept forever.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/retention",
+    operation_id = "admin_retention",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The retention period.", body = Retention),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn retention(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     admin(&caller)?;
     let tenant = caller.tenant_id().to_owned();
@@ -84,7 +113,7 @@ pub async fn retention(State(state): State<SharedState>, caller: Caller) -> ApiR
 }
 
 /// A retention period.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionBody {
     /// Ended chats older than this many days are purged daily; null keeps them.
@@ -92,6 +121,21 @@ pub struct RetentionBody {
 }
 
 /// `PUT /api/v1/admin/retention`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/retention",
+    operation_id = "admin_set_retention",
+    tag = "admin",
+    security(("staff_token" = [])),
+    request_body = RetentionBody,
+    responses(
+        (status = 200, description = "The retention period as saved.", body = Retention),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn set_retention(
     State(state): State<SharedState>,
     caller: Caller,
@@ -109,6 +153,20 @@ pub async fn set_retention(
 
 /// `GET /api/v1/admin/visitors/{visitor_id}/export`: everything stored about a visitor
 /// (profile, chats, messages, notes, transfers, tickets, surveys) as a JSON download.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/visitors/{visitor_id}/export",
+    operation_id = "admin_export",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("visitor_id" = String, Path, description = "The visitor (a visitor id or an end user's account).")),
+    responses(
+        (status = 200, description = "Everything stored about the visitor (profile, chats, messages, notes, transfers, tickets, surveys) as a JSON attachment.", body = Object),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such visitor.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn export(
     State(state): State<SharedState>,
     caller: Caller,
@@ -148,6 +206,21 @@ pub async fn export(
 /// `DELETE /api/v1/admin/visitors/{visitor_id}`: erase a visitor (refused with 409 while
 /// they have a chat or ticket still open). Their messages and notes become tombstones,
 /// their profile and contact details go; the audit entry of the erasure stays.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/visitors/{visitor_id}",
+    operation_id = "admin_forget",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("visitor_id" = String, Path, description = "The visitor (a visitor id or an end user's account).")),
+    responses(
+        (status = 200, description = "The visitor was erased: messages and notes became tombstones, profile and contact details are gone.", body = VisitorForgotten),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such visitor.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: the visitor still has a chat or ticket open.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn forget(
     State(state): State<SharedState>,
     caller: Caller,

@@ -9,9 +9,12 @@ use switchboard_core::Command;
 use switchboard_core::ids::CalendarId;
 use switchboard_core::protocol::helpdesk::{CalendarConfig, SlaPolicy};
 use switchboard_core::protocol::model::RoutingRule;
+use utoipa::ToSchema;
 
 use super::org::with_id;
 use super::{admin, execute};
+use crate::api::openapi::{Authenticated, JsonBody};
+use crate::api::schemas::CalendarList;
 use crate::api::tenant_config::{self, CALENDAR, ROUTING_RULES, SLA_POLICIES};
 use crate::auth::Caller;
 use crate::error::ApiResult;
@@ -19,14 +22,27 @@ use crate::extract::{Body, Path};
 use crate::state::SharedState;
 
 /// The routing rules, in order.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulesBody {
     /// Rules; the first whose triggers all hold decides (by priority, then order).
+    #[schema(value_type = Vec<Object>)]
     pub rules: Vec<RoutingRule>,
 }
 
 /// `GET /api/v1/admin/routing-rules`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/routing-rules",
+    operation_id = "admin_rules",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The routing rules, in order.", body = RulesBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn rules(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     admin(&caller)?;
     let rules: Vec<RoutingRule> =
@@ -36,6 +52,22 @@ pub async fn rules(State(state): State<SharedState>, caller: Caller) -> ApiResul
 
 /// `PUT /api/v1/admin/routing-rules`: replaces every rule (department, availability,
 /// issue type, language, page, visitor type... to a queue, strategy and messages).
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/routing-rules",
+    operation_id = "admin_set_rules",
+    tag = "admin",
+    security(("staff_token" = [])),
+    request_body = RulesBody,
+    responses(
+        (status = 200, description = "The rules as saved.", body = RulesBody),
+        (status = 400, description = "`malformed` (also unknown fields or a rule the engine cannot read); `invalid_input`; `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: a rule names a queue or department that does not exist.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn set_rules(
     State(state): State<SharedState>,
     caller: Caller,
@@ -51,6 +83,18 @@ pub async fn set_rules(
 }
 
 /// `GET /api/v1/admin/calendars`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/calendars",
+    operation_id = "admin_calendars",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The tenant's business-hours calendars.", body = CalendarList),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn calendars(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     admin(&caller)?;
     let list: Vec<CalendarConfig> =
@@ -60,6 +104,23 @@ pub async fn calendars(State(state): State<SharedState>, caller: Caller) -> ApiR
 
 /// `PUT /api/v1/admin/calendars/{id}`: `{"name", "time_zone", "weekly", "holidays",
 /// "special_days"}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/calendars/{id}",
+    operation_id = "admin_put_calendar",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("id" = String, Path, description = "Its id (an `id` in the body must be the same).")),
+    request_body(content = Object, description = "The engine's calendar: `name`, `time_zone`, `weekly`, `holidays`, `special_days`."),
+    responses(
+        (status = 200, description = "The calendar as saved.", body = Object),
+        (status = 400, description = "`malformed`; `invalid_input`: `body` (not the engine's shape), `id` (differs from the path), `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: something it names does not exist.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn put_calendar(
     State(state): State<SharedState>,
     caller: Caller,
@@ -77,6 +138,21 @@ pub async fn put_calendar(
 }
 
 /// `DELETE /api/v1/admin/calendars/{id}`: refused while a department or policy uses it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/calendars/{id}",
+    operation_id = "admin_remove_calendar",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("id" = String, Path, description = "Its id.")),
+    responses(
+        (status = 204, description = "The calendar is gone."),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such calendar.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: a department or SLA policy uses it.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn remove_calendar(
     State(state): State<SharedState>,
     caller: Caller,
@@ -92,14 +168,27 @@ pub async fn remove_calendar(
 }
 
 /// The SLA policies.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoliciesBody {
     /// Every policy; open tickets and chats re-select theirs.
+    #[schema(value_type = Vec<Object>)]
     pub policies: Vec<SlaPolicy>,
 }
 
 /// `GET /api/v1/admin/sla-policies`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/sla-policies",
+    operation_id = "admin_sla_policies",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The SLA policies.", body = PoliciesBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn sla_policies(
     State(state): State<SharedState>,
     caller: Caller,
@@ -111,6 +200,22 @@ pub async fn sla_policies(
 }
 
 /// `PUT /api/v1/admin/sla-policies`: replaces every policy.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/sla-policies",
+    operation_id = "admin_set_sla_policies",
+    tag = "admin",
+    security(("staff_token" = [])),
+    request_body = PoliciesBody,
+    responses(
+        (status = 200, description = "The policies as saved; open tickets and chats re-select theirs.", body = PoliciesBody),
+        (status = 400, description = "`malformed` (also unknown fields or a policy the engine cannot read); `invalid_input`; `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: a policy names a calendar that does not exist.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn set_sla_policies(
     State(state): State<SharedState>,
     caller: Caller,

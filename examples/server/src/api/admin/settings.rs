@@ -8,9 +8,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::Command;
 use switchboard_core::protocol::model::{CannedScope, TenantSettings, WidgetBranding};
+use utoipa::ToSchema;
 
 use super::{admin, commit_host, execute};
 use crate::api::agent::canned::{self, CannedBody, create_scoped, list_scoped};
+use crate::api::openapi::{Authenticated, JsonBody};
+use crate::api::schemas::{CannedAnswer, CannedList, WidgetSettings};
 use crate::api::tenant_config::{self, PreChatForm, SETTINGS, WIDGET, WidgetConfig};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -18,6 +21,19 @@ use crate::extract::{Body, Path};
 use crate::state::SharedState;
 
 /// `GET /api/v1/admin/settings`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/settings",
+    operation_id = "admin_settings_get",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The tenant settings (the engine's tenant settings).", body = Object),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: the server has no copy of this tenant's settings.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn get(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     admin(&caller)?;
     let settings = tenant_config::settings(&state.directory, caller.tenant_id())
@@ -27,6 +43,21 @@ pub async fn get(State(state): State<SharedState>, caller: Caller) -> ApiResult<
 
 /// `PUT /api/v1/admin/settings`: replaces every setting (name, business hours, branding,
 /// features, limits, timers, default queue, fairness cap, ticket prefix).
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/settings",
+    operation_id = "admin_settings_put",
+    tag = "admin",
+    security(("staff_token" = [])),
+    request_body(content = Object, description = "Every setting (the engine's tenant settings): name, business hours, branding, features, limits, timers, default queue, fairness cap, ticket prefix."),
+    responses(
+        (status = 200, description = "The settings as saved.", body = Object),
+        (status = 400, description = "`malformed` (not the engine's shape), `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn put(
     State(state): State<SharedState>,
     caller: Caller,
@@ -42,6 +73,18 @@ pub async fn put(
 }
 
 /// `GET /api/v1/admin/widget`: branding and the pre-chat form.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/widget",
+    operation_id = "admin_settings_widget",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The widget's branding and pre-chat form.", body = WidgetSettings),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn widget(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     admin(&caller)?;
     let branding = tenant_config::settings(&state.directory, caller.tenant_id())
@@ -53,11 +96,13 @@ pub async fn widget(State(state): State<SharedState>, caller: Caller) -> ApiResu
 }
 
 /// Widget changes; omitted parts keep their value.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WidgetBody {
-    /// Colours, font, logo, position, theme, texts, languages.
+    /// Colours, font, logo, position, theme, texts, languages (the engine's widget
+    /// branding).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub branding: Option<WidgetBranding>,
     /// The pre-chat form.
     #[serde(default)]
@@ -66,6 +111,22 @@ pub struct WidgetBody {
 
 /// `PUT /api/v1/admin/widget`: branding goes into the tenant settings (the other settings
 /// are kept), the pre-chat form is the host's own.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/widget",
+    operation_id = "admin_settings_put_widget",
+    tag = "admin",
+    security(("staff_token" = [])),
+    request_body = WidgetBody,
+    responses(
+        (status = 200, description = "The widget after the change.", body = WidgetSettings),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: a `pre_chat.*` field.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 409, description = "`settings_unknown`: the server has no copy of the settings to change the branding in; PUT the full settings once.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn put_widget(
     State(state): State<SharedState>,
     caller: Caller,
@@ -111,12 +172,40 @@ pub async fn put_widget(
 }
 
 /// `GET /api/v1/admin/canned-responses`: the tenant-wide ones.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/canned-responses",
+    operation_id = "admin_settings_canned",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The tenant-wide canned responses.", body = CannedList),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn canned(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     admin(&caller)?;
     list_scoped(&state, &caller, Some(CannedScope::Tenant)).await
 }
 
 /// `POST /api/v1/admin/canned-responses`: a tenant-wide one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/canned-responses",
+    operation_id = "admin_settings_create_canned",
+    tag = "admin",
+    security(("staff_token" = [])),
+    request_body = CannedBody,
+    responses(
+        (status = 201, description = "A tenant-wide canned response was created (`scope` in the body is ignored).", body = CannedAnswer),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 409, description = "`limit_reached`.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn create_canned(
     State(state): State<SharedState>,
     caller: Caller,
@@ -127,6 +216,23 @@ pub async fn create_canned(
 }
 
 /// `PUT /api/v1/admin/canned-responses/{canned_id}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/canned-responses/{canned_id}",
+    operation_id = "admin_settings_update_canned",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("canned_id" = String, Path, description = "The canned response, `canned_...`.")),
+    request_body = CannedBody,
+    responses(
+        (status = 200, description = "The canned response after the change.", body = CannedAnswer),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such canned response.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn update_canned(
     state: State<SharedState>,
     caller: Caller,
@@ -138,6 +244,20 @@ pub async fn update_canned(
 }
 
 /// `DELETE /api/v1/admin/canned-responses/{canned_id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/canned-responses/{canned_id}",
+    operation_id = "admin_settings_remove_canned",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("canned_id" = String, Path, description = "The canned response, `canned_...`.")),
+    responses(
+        (status = 204, description = "The canned response is gone."),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such canned response.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn remove_canned(
     state: State<SharedState>,
     caller: Caller,

@@ -9,9 +9,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::protocol::model::{QueueConfig, StaffRole, TenantSettings};
 use switchboard_core::{Actor, Command, Role};
+use utoipa::ToSchema;
 
 use super::operator;
 use super::users::{NewUser, check_email, check_name, check_password, create_user};
+use crate::api::openapi::{Authenticated, JsonBody};
+use crate::api::schemas::{TenantCreated, TenantList};
 use crate::api::tenant_config;
 use crate::auth::Caller;
 use crate::directory::{self, ErpTokens, TenantRecord, namespace};
@@ -33,7 +36,7 @@ const ERP_SECRET_BYTES: (usize, usize) = (16, 256);
 const MAX_CLAIM_BYTES: usize = 256;
 
 /// The ERP's token settings of a new tenant.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ErpBody {
     /// HS256 secret (16 to 256 bytes); generated and answered once when omitted.
@@ -45,7 +48,7 @@ pub struct ErpBody {
 }
 
 /// The first administrator.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FirstAdmin {
     /// Login e-mail.
@@ -57,7 +60,7 @@ pub struct FirstAdmin {
 }
 
 /// A new tenant.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     /// Its id: 1 to 64 lower-case letters, digits, `-` or `_`.
@@ -70,8 +73,9 @@ pub struct NewTenant {
     /// ERP token settings.
     #[serde(default)]
     pub erp: ErpBody,
-    /// Settings; default everything.
+    /// Settings (the engine's tenant settings); default everything.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub settings: Option<TenantSettings>,
     /// The first administrator.
     pub admin: FirstAdmin,
@@ -160,6 +164,18 @@ fn check_erp(erp: ErpBody) -> ApiResult<(ErpTokens, bool)> {
 }
 
 /// `GET /api/v1/admin/tenants` (operator): every tenant with its domains.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/tenants",
+    operation_id = "admin_tenants_list",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "Every tenant with its domains.", body = TenantList),
+        (status = 403, description = "`forbidden`: administrators of the operator tenant only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn list(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     operator(&state, &caller)?;
     let tenants: Vec<Value> = state
@@ -177,6 +193,22 @@ pub async fn list(State(state): State<SharedState>, caller: Caller) -> ApiResult
 
 /// `POST /api/v1/admin/tenants` (operator): creates the tenant, then its first
 /// administrator. The ERP secret is answered only here, and only when generated.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/tenants",
+    operation_id = "admin_tenants_create",
+    tag = "admin",
+    security(("staff_token" = [])),
+    request_body = NewTenant,
+    responses(
+        (status = 201, description = "The tenant, its `general` queue and its first administrator were created. The ERP secret is shown only here, and only when generated.", body = TenantCreated),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: `tenant_id`, `domains`, `erp.*`, the administrator's `email`, `name` or `password`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: administrators of the operator tenant only.", body = crate::error::ErrorBody),
+        (status = 409, description = "`tenant_exists`, `domain_taken` (a domain selects another tenant).", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,

@@ -12,8 +12,11 @@ use serde_json::{Value, json};
 use switchboard_core::ids::{AgentId, DepartmentId};
 use switchboard_core::protocol::model::{AgentProfile, StaffRole};
 use switchboard_core::{Command, Reply};
+use utoipa::ToSchema;
 
 use super::{admin, execute};
+use crate::api::openapi::{Authenticated, JsonBody, StaffRoleSchema};
+use crate::api::schemas::{User, UserList};
 use crate::api::tenant_config;
 use crate::api::widget::plausible_email;
 use crate::auth::Caller;
@@ -32,7 +35,7 @@ const MAX_ID_BYTES: usize = 128;
 const MAX_NAME_BYTES: usize = 256;
 
 /// A new staff member.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// Their id; default the e-mail in lower case.
@@ -48,9 +51,11 @@ pub struct NewUser {
     pub password: Option<String>,
     /// Role; default `agent`.
     #[serde(default)]
+    #[schema(value_type = StaffRoleSchema)]
     pub role: StaffRole,
     /// Departments.
     #[serde(default)]
+    #[schema(value_type = Vec<String>)]
     pub departments: Vec<DepartmentId>,
     /// Skills with a level 1 to 10.
     #[serde(default)]
@@ -73,7 +78,7 @@ pub struct NewUser {
 }
 
 /// Changes to a staff member; omitted fields keep their value.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct UserChanges {
     /// Login e-mail.
@@ -83,8 +88,10 @@ pub struct UserChanges {
     /// A new password.
     pub password: Option<String>,
     /// Role.
+    #[schema(value_type = Option<StaffRoleSchema>)]
     pub role: Option<StaffRole>,
     /// Departments.
+    #[schema(value_type = Option<Vec<String>>)]
     pub departments: Option<Vec<DepartmentId>>,
     /// Skills.
     pub skills: Option<BTreeMap<String, u8>>,
@@ -269,6 +276,18 @@ pub async fn create_user(
 }
 
 /// `GET /api/v1/admin/users`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users",
+    operation_id = "admin_users_list",
+    tag = "admin",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The tenant's staff.", body = UserList),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn list(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     admin(&caller)?;
     let users: Vec<Value> = state
@@ -287,6 +306,22 @@ pub async fn list(State(state): State<SharedState>, caller: Caller) -> ApiResult
 }
 
 /// `POST /api/v1/admin/users`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users",
+    operation_id = "admin_users_create",
+    tag = "admin",
+    security(("staff_token" = [])),
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "The staff member was created.", body = User),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: `email`, `name`, `password` (8 to 256 bytes), `id`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 409, description = "`user_exists`, `email_taken`.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
@@ -299,6 +334,20 @@ pub async fn create(
 }
 
 /// `GET /api/v1/admin/users/{agent_id}`: with presence and load.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users/{agent_id}",
+    operation_id = "admin_users_get",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("agent_id" = String, Path, description = "The staff member's id.")),
+    responses(
+        (status = 200, description = "The staff member, with presence and load.", body = User),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such staff member.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn get(
     State(state): State<SharedState>,
     caller: Caller,
@@ -422,6 +471,24 @@ async fn change(
 }
 
 /// `PUT /api/v1/admin/users/{agent_id}`: change any field, the password included.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/users/{agent_id}",
+    operation_id = "admin_users_update",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("agent_id" = String, Path, description = "The staff member's id.")),
+    request_body = UserChanges,
+    responses(
+        (status = 200, description = "The staff member after the change.", body = User),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: `email`, `name`, `password`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such staff member.", body = crate::error::ErrorBody),
+        (status = 409, description = "`email_taken`, `cannot_demote_self`.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
@@ -433,7 +500,7 @@ pub async fn update(
 }
 
 /// Skills with a level.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkillsBody {
     /// Skill name to level 1 to 10.
@@ -442,6 +509,23 @@ pub struct SkillsBody {
 
 /// `PUT /api/v1/admin/users/{agent_id}/skills`: replace the skills skill-based routing
 /// matches.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/users/{agent_id}/skills",
+    operation_id = "admin_users_skills",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("agent_id" = String, Path, description = "The staff member's id.")),
+    request_body = SkillsBody,
+    responses(
+        (status = 200, description = "The staff member with the new skills.", body = User),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such staff member.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn skills(
     State(state): State<SharedState>,
     caller: Caller,
@@ -458,6 +542,21 @@ pub async fn skills(
 
 /// `DELETE /api/v1/admin/users/{agent_id}`: their chats go back to the queue and their
 /// tokens stop working.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/users/{agent_id}",
+    operation_id = "admin_users_remove",
+    tag = "admin",
+    security(("staff_token" = [])),
+    params(("agent_id" = String, Path, description = "The staff member's id.")),
+    responses(
+        (status = 204, description = "The staff member is gone: their chats go back to the queue and their tokens stop working."),
+        (status = 403, description = "`forbidden`: tenant administrators only.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such staff member.", body = crate::error::ErrorBody),
+        (status = 409, description = "`cannot_remove_self`.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn remove(
     State(state): State<SharedState>,
     caller: Caller,

@@ -10,9 +10,12 @@ use serde_json::{Value, json};
 use switchboard_core::ids::CannedResponseId;
 use switchboard_core::protocol::model::CannedScope;
 use switchboard_core::{Command, Reply};
+use utoipa::ToSchema;
 
 use super::{chat_staff, staff_session};
 use crate::api::messages::message_accepted;
+use crate::api::openapi::{Authenticated, JsonBody};
+use crate::api::schemas::{CannedAnswer, CannedList, MessageAccepted, RenderedText};
 use crate::api::widget::optional_json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -42,13 +45,25 @@ pub async fn list_scoped(
 }
 
 /// `GET /api/v1/agent/canned-responses`: personal and tenant-wide.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/canned-responses",
+    operation_id = "agent_canned_list",
+    tag = "agent",
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The caller's personal canned responses and the tenant-wide ones.", body = CannedList),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn list(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     chat_staff(&caller)?;
     list_scoped(&state, &caller, None).await
 }
 
 /// A new or changed canned response.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CannedBody {
     /// Title.
@@ -60,6 +75,7 @@ pub struct CannedBody {
     pub body: String,
     /// `personal` (default) or `tenant` (administrators).
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::openapi::CannedScopeSchema>)]
     pub scope: Option<CannedScope>,
 }
 
@@ -93,6 +109,22 @@ pub async fn create_scoped(
 }
 
 /// `POST /api/v1/agent/canned-responses`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/canned-responses",
+    operation_id = "agent_canned_create",
+    tag = "agent",
+    security(("staff_token" = [])),
+    request_body = CannedBody,
+    responses(
+        (status = 201, description = "The canned response was created.", body = CannedAnswer),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: viewers; tenant-wide ones are for administrators.", body = crate::error::ErrorBody),
+        (status = 409, description = "`limit_reached`: the tenant has as many canned responses as it may.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn create(
     State(state): State<SharedState>,
     caller: Caller,
@@ -105,6 +137,23 @@ pub async fn create(
 
 /// `PUT /api/v1/agent/canned-responses/{canned_id}` (its owner, or an administrator for
 /// tenant-wide ones).
+#[utoipa::path(
+    put,
+    path = "/api/v1/agent/canned-responses/{canned_id}",
+    operation_id = "agent_canned_update",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("canned_id" = String, Path, description = "The canned response, `canned_...`.")),
+    request_body = CannedBody,
+    responses(
+        (status = 200, description = "The canned response after the change (`scope` is not changed).", body = CannedAnswer),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: only its owner, or an administrator for tenant-wide ones.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such canned response the caller may use.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
@@ -129,6 +178,20 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/agent/canned-responses/{canned_id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/agent/canned-responses/{canned_id}",
+    operation_id = "agent_canned_remove",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("canned_id" = String, Path, description = "The canned response, `canned_...`.")),
+    responses(
+        (status = 204, description = "The canned response is gone."),
+        (status = 403, description = "`forbidden`: only its owner, or an administrator for tenant-wide ones.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such canned response the caller may use.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn remove(
     State(state): State<SharedState>,
     caller: Caller,
@@ -143,6 +206,20 @@ pub async fn remove(
 }
 
 /// `GET .../canned-responses/{canned_id}/render`: the text with this session's variables.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/sessions/{session_id}/canned-responses/{canned_id}/render",
+    operation_id = "agent_canned_render",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`."), ("canned_id" = String, Path, description = "The canned response, `canned_...`.")),
+    responses(
+        (status = 200, description = "The text with this session's variables filled in.", body = RenderedText),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session or canned response.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn render(
     State(state): State<SharedState>,
     caller: Caller,
@@ -161,7 +238,7 @@ pub async fn render(
 }
 
 /// Retry id of a canned message.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct SendCanned {
     /// Retries with the same id are accepted once.
@@ -169,6 +246,23 @@ pub struct SendCanned {
 }
 
 /// `POST .../canned-responses/{canned_id}/send`: send it, variables filled in.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/canned-responses/{canned_id}/send",
+    operation_id = "agent_canned_send",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`."), ("canned_id" = String, Path, description = "The canned response, `canned_...`.")),
+    request_body(content = Option<SendCanned>, description = "May be empty."),
+    responses(
+        (status = 201, description = "The rendered text was sent as a message.", body = MessageAccepted),
+        (status = 400, description = "`malformed`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session or canned response.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: the chat has ended.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn send(
     State(state): State<SharedState>,
     caller: Caller,

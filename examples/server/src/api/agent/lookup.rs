@@ -9,9 +9,12 @@ use serde_json::{Value, json};
 use switchboard_core::ids::QueueId;
 use switchboard_core::{Command, Reply};
 use switchboard_store::query::{MAX_PAGE_SIZE, SearchQuery};
+use utoipa::IntoParams;
 
 use super::{chat_staff, staff_session};
 use crate::api::messages::WindowQuery;
+use crate::api::openapi::Authenticated;
+use crate::api::schemas::{MessageWindow, QueueEntries, SearchResults};
 use crate::api::transcript::{self, TranscriptQuery};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -20,6 +23,21 @@ use crate::state::SharedState;
 
 /// `GET .../messages?before=&after=&limit=`: a window of the session's messages, oldest
 /// first; `older` and `newer` are the cursors of the neighbouring windows.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/sessions/{session_id}/messages",
+    operation_id = "agent_messages",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`."), WindowQuery),
+    responses(
+        (status = 200, description = "A window of the session's messages, oldest first, with `older` and `newer` cursors.", body = MessageWindow),
+        (status = 400, description = "`invalid_input`: a bad cursor or parameter.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn messages(
     State(state): State<SharedState>,
     caller: Caller,
@@ -42,6 +60,21 @@ pub async fn messages(
 }
 
 /// `GET .../transcript?format=text|html`: download, with the session's tags.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/sessions/{session_id}/transcript",
+    operation_id = "agent_transcript",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`."), TranscriptQuery),
+    responses(
+        (status = 200, description = "The transcript as an attachment, with the session's tags.", content((String = "text/plain"), (String = "text/html"))),
+        (status = 400, description = "`invalid_input`: a format other than text or html.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn transcript(
     State(state): State<SharedState>,
     caller: Caller,
@@ -53,6 +86,20 @@ pub async fn transcript(
 }
 
 /// `GET /api/v1/agent/queues/{queue_id}/sessions`: the queue's waiting sessions in order.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/queues/{queue_id}/sessions",
+    operation_id = "agent_queue",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("queue_id" = String, Path, description = "The queue.")),
+    responses(
+        (status = 200, description = "The queue's waiting sessions, in order.", body = QueueEntries),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such queue.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn queue(
     State(state): State<SharedState>,
     caller: Caller,
@@ -71,6 +118,20 @@ pub async fn queue(
 
 /// `GET /api/v1/agent/visitors/{visitor_id}`: profile, first and last seen, and the
 /// latest sessions and tickets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/visitors/{visitor_id}",
+    operation_id = "agent_visitor",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("visitor_id" = String, Path, description = "The visitor (a visitor id or an end user's account).")),
+    responses(
+        (status = 200, description = "The visitor's profile, first and last seen, and latest sessions and tickets.", body = Object),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such visitor.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn visitor(
     State(state): State<SharedState>,
     caller: Caller,
@@ -88,8 +149,9 @@ pub async fn visitor(
 }
 
 /// `?q=&session_id=&limit=&offset=` of a search.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Words to find (all of them, as words or prefixes).
     pub q: String,
@@ -102,6 +164,21 @@ pub struct SearchParams {
 }
 
 /// `GET /api/v1/agent/search`: the tenant's messages with every word, best first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/search",
+    operation_id = "agent_search",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(SearchParams),
+    responses(
+        (status = 200, description = "The tenant's messages with every word, best first.", body = SearchResults),
+        (status = 400, description = "`invalid_input`: a bad parameter or query.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: `session_id` is no session of the tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn search(
     State(state): State<SharedState>,
     caller: Caller,

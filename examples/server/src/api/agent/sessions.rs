@@ -9,10 +9,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::ids::{AgentId, DepartmentId, TransferId};
 use switchboard_core::{Command, Reply};
+use utoipa::ToSchema;
 
 use super::staff_session;
 use crate::api::live_agent::visible_session;
 use crate::api::messages::{SendBody, message_accepted};
+use crate::api::openapi::{Authenticated, JsonBody};
+use crate::api::schemas::{
+    MessageAccepted, NoteAdded, NoteList, SessionTags, TranscriptQueued, TransferAnswered,
+    TransferRequested,
+};
 use crate::api::widget::optional_json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -41,6 +47,21 @@ async fn on_session(
 }
 
 /// `POST .../accept`: take a session offered to the caller.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/accept",
+    operation_id = "agent_accept",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    responses(
+        (status = 200, description = "The session, now the caller's (the engine's session view).", body = Object),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition` (not in a state that allows it), `agent_at_capacity`...", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn accept(
     State(state): State<SharedState>,
     caller: Caller,
@@ -53,6 +74,21 @@ pub async fn accept(
 }
 
 /// `POST .../decline`: refuse an offer; it is not offered to the caller again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/decline",
+    operation_id = "agent_decline",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    responses(
+        (status = 200, description = "The session after declining (the engine's session view).", body = Object),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition` (not in a state that allows it), `agent_at_capacity`...", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn decline(
     State(state): State<SharedState>,
     caller: Caller,
@@ -65,6 +101,21 @@ pub async fn decline(
 }
 
 /// `POST .../pick`: take a waiting session from the queue.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/pick",
+    operation_id = "agent_pick",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    responses(
+        (status = 200, description = "The session, now the caller's (the engine's session view).", body = Object),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition` (not in a state that allows it), `agent_at_capacity`...", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn pick(
     State(state): State<SharedState>,
     caller: Caller,
@@ -77,13 +128,32 @@ pub async fn pick(
 }
 
 /// Who gets a session.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = AssignSessionBody)]
 pub struct AssignBody {
     /// The agent.
     pub agent_id: String,
 }
 
 /// `POST .../assign`: give a session to an agent (supervisors).
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/assign",
+    operation_id = "agent_assign",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    request_body = AssignBody,
+    responses(
+        (status = 200, description = "The session, now the agent's (the engine's session view).", body = Object),
+        (status = 400, description = "`malformed`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: assigning is for supervisors and administrators.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session or agent in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition` (not in a state that allows it), `agent_at_capacity`...", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn assign(
     State(state): State<SharedState>,
     caller: Caller,
@@ -100,6 +170,21 @@ pub async fn assign(
 }
 
 /// `POST .../resolve`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/resolve",
+    operation_id = "agent_resolve",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    responses(
+        (status = 200, description = "The resolved session (the engine's session view).", body = Object),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition` (not in a state that allows it), `agent_at_capacity`...", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn resolve(
     State(state): State<SharedState>,
     caller: Caller,
@@ -112,6 +197,21 @@ pub async fn resolve(
 }
 
 /// `POST .../close`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/close",
+    operation_id = "agent_close",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    responses(
+        (status = 200, description = "The closed session (the engine's session view).", body = Object),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition` (not in a state that allows it), `agent_at_capacity`...", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn close(
     State(state): State<SharedState>,
     caller: Caller,
@@ -124,7 +224,7 @@ pub async fn close(
 }
 
 /// Where a session goes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
     /// An agent.
@@ -140,6 +240,24 @@ pub struct TransferBody {
 
 /// `POST .../transfer`: offer the session to an agent or a department; it moves when
 /// accepted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/transfer",
+    operation_id = "agent_transfer",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    request_body = TransferBody,
+    responses(
+        (status = 202, description = "The transfer is offered; the session moves when it is accepted.", body = TransferRequested),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: neither or both targets.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, agent or department.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition` (not in a state that allows it), `agent_at_capacity`...", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn transfer(
     State(state): State<SharedState>,
     caller: Caller,
@@ -164,6 +282,24 @@ pub async fn transfer(
 }
 
 /// `POST /api/v1/agent/transfers/{transfer_id}/{accept|reject|cancel}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/transfers/{transfer_id}/{action}",
+    operation_id = "agent_transfer_answer",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(
+        ("transfer_id" = String, Path, description = "The transfer, `trf_...`."),
+        ("action" = String, Path, description = "`accept` or `reject` (its target), `cancel` (who asked for it)."),
+    ),
+    responses(
+        (status = 200, description = "The transfer's outcome.", body = TransferAnswered),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such transfer, or an unknown action.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: the transfer was already answered; `agent_at_capacity`.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn transfer_answer(
     State(state): State<SharedState>,
     caller: Caller,
@@ -189,7 +325,7 @@ pub async fn transfer_answer(
 }
 
 /// A note.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     /// The text (never shown to the visitor).
@@ -197,6 +333,23 @@ pub struct NoteBody {
 }
 
 /// `POST .../notes`: an internal note.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/notes",
+    operation_id = "agent_add_note",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    request_body = NoteBody,
+    responses(
+        (status = 201, description = "The note was kept; the visitor never sees it.", body = NoteAdded),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn add_note(
     State(state): State<SharedState>,
     caller: Caller,
@@ -225,6 +378,20 @@ pub async fn add_note(
 }
 
 /// `GET .../notes`: the session's notes, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/sessions/{session_id}/notes",
+    operation_id = "agent_list_notes",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    responses(
+        (status = 200, description = "The session's notes, oldest first.", body = NoteList),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn list_notes(
     State(state): State<SharedState>,
     caller: Caller,
@@ -244,7 +411,7 @@ pub async fn list_notes(
 }
 
 /// Tags to add.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagsBody {
     /// The tags.
@@ -252,6 +419,23 @@ pub struct TagsBody {
 }
 
 /// `POST .../tags`: add tags; answers the session's tags.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/tags",
+    operation_id = "agent_add_tags",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    request_body = TagsBody,
+    responses(
+        (status = 200, description = "The session's tags after adding.", body = SessionTags),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn add_tags(
     State(state): State<SharedState>,
     caller: Caller,
@@ -268,6 +452,20 @@ pub async fn add_tags(
 }
 
 /// `DELETE .../tags/{tag}`: remove a tag; answers the session's tags.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/agent/sessions/{session_id}/tags/{tag}",
+    operation_id = "agent_remove_tag",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`."), ("tag" = String, Path, description = "The tag to remove.")),
+    responses(
+        (status = 200, description = "The session's tags after removing.", body = SessionTags),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn remove_tag(
     State(state): State<SharedState>,
     caller: Caller,
@@ -290,6 +488,24 @@ async fn tags(state: &SharedState, caller: &Caller, session_id: &str) -> ApiResu
 }
 
 /// `POST .../messages`: write to the visitor.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/messages",
+    operation_id = "agent_send",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    request_body = crate::api::messages::SendBody,
+    responses(
+        (status = 201, description = "The message was accepted (or was a retry of an accepted one).", body = MessageAccepted),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: for staff who handle chats (viewers see no conversation content), or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: the chat has ended.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn send(
     State(state): State<SharedState>,
     caller: Caller,
@@ -309,14 +525,32 @@ pub async fn send(
 }
 
 /// Where to e-mail a transcript.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = AgentEmailBody)]
 pub struct EmailBody {
     /// The address; default the visitor's.
     pub email: Option<String>,
 }
 
 /// `POST .../transcript/email`: e-mail the transcript (to the visitor, or an address).
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/sessions/{session_id}/transcript/email",
+    operation_id = "agent_email_transcript",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("session_id" = String, Path, description = "The session, `ses_...`.")),
+    request_body(content = Option<EmailBody>, description = "May be empty: the visitor's address."),
+    responses(
+        (status = 202, description = "The transcript will be e-mailed.", body = TranscriptQueued),
+        (status = 400, description = "`malformed`; `invalid_input`: no address is known.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: only the agent holding the chat, one it is offered to, or a supervisor.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`session_ended`: the chat has closed; download the transcript instead.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn email_transcript(
     State(state): State<SharedState>,
     caller: Caller,

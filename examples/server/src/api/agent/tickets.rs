@@ -10,7 +10,10 @@ use switchboard_core::ids::{AgentId, DepartmentId, TicketId};
 use switchboard_core::protocol::helpdesk::{TicketFilter, TicketPriority, TicketStatus};
 use switchboard_core::protocol::model::MessageKind;
 use switchboard_core::{Command, Reply};
+use utoipa::{IntoParams, ToSchema};
 
+use crate::api::openapi::{Authenticated, JsonBody};
+use crate::api::schemas::{TicketList, TicketReply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Path, Query};
@@ -21,8 +24,9 @@ fn ticket_id(text: &str) -> ApiResult<TicketId> {
 }
 
 /// Filters of `GET /tickets`; lists are comma-separated.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Statuses (`open,in_progress`).
     pub status: Option<String>,
@@ -58,6 +62,20 @@ fn wire_list<T: DeserializeOwned>(field: &str, text: &str) -> ApiResult<Vec<T>> 
 
 /// `GET /api/v1/agent/tickets`: open tickets matching the filters, in id order;
 /// `next_after` continues.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/tickets",
+    operation_id = "agent_tickets_list",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(ListParams),
+    responses(
+        (status = 200, description = "Tickets matching the filters, in id order; `next_after` continues.", body = TicketList),
+        (status = 400, description = "`invalid_input`: an unknown status or priority, or a bad parameter.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff only, or the engine's rule for this step.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn list(
     State(state): State<SharedState>,
     caller: Caller,
@@ -102,6 +120,20 @@ pub async fn list(
 }
 
 /// `GET /api/v1/agent/tickets/{ticket_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/tickets/{ticket_id}",
+    operation_id = "agent_tickets_get",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("ticket_id" = String, Path, description = "The ticket, `tkt_...`.")),
+    responses(
+        (status = 200, description = "The ticket with its messages (the engine's ticket view).", body = Object),
+        (status = 403, description = "`forbidden`: staff only, or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such ticket in the caller's tenant.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn get(
     State(state): State<SharedState>,
     caller: Caller,
@@ -125,13 +157,33 @@ async fn ticket(state: &SharedState, caller: &Caller, id: TicketId) -> ApiResult
 }
 
 /// A status change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = TicketStatusBody)]
 pub struct StatusBody {
     /// `open`, `in_progress`, `pending`, `resolved` or `closed`.
+    #[schema(value_type = crate::api::openapi::TicketStatusSchema)]
     pub status: TicketStatus,
 }
 
 /// `PUT /api/v1/agent/tickets/{ticket_id}/status`: illegal moves are refused.
+#[utoipa::path(
+    put,
+    path = "/api/v1/agent/tickets/{ticket_id}/status",
+    operation_id = "agent_tickets_set_status",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("ticket_id" = String, Path, description = "The ticket, `tkt_...`.")),
+    request_body = StatusBody,
+    responses(
+        (status = 200, description = "The ticket after the change.", body = Object),
+        (status = 400, description = "`malformed`: an unknown status.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff only, or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such ticket in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: the move is not allowed.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn set_status(
     State(state): State<SharedState>,
     caller: Caller,
@@ -149,8 +201,9 @@ pub async fn set_status(
 }
 
 /// A reply or internal note on a ticket.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = TicketReplyBody)]
 pub struct ReplyBody {
     /// The text.
     pub body: String,
@@ -159,10 +212,29 @@ pub struct ReplyBody {
     pub internal: bool,
     /// `text` (default) or `markdown`.
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::openapi::MessageKindSchema>)]
     pub kind: Option<MessageKind>,
 }
 
 /// `POST /api/v1/agent/tickets/{ticket_id}/messages`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/tickets/{ticket_id}/messages",
+    operation_id = "agent_tickets_reply",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("ticket_id" = String, Path, description = "The ticket, `tkt_...`.")),
+    request_body = ReplyBody,
+    responses(
+        (status = 201, description = "The reply (e-mailed to the requester) or internal note was added.", body = TicketReply),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff only, or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such ticket in the caller's tenant.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: the ticket takes no message in its state.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn reply(
     State(state): State<SharedState>,
     caller: Caller,
@@ -195,8 +267,9 @@ pub async fn reply(
 }
 
 /// An assignment; omitted fields clear it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(as = AssignTicketBody)]
 pub struct AssignBody {
     /// The agent (`me`: the caller).
     pub assignee_id: Option<String>,
@@ -205,6 +278,23 @@ pub struct AssignBody {
 }
 
 /// `POST /api/v1/agent/tickets/{ticket_id}/assign`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/tickets/{ticket_id}/assign",
+    operation_id = "agent_tickets_assign",
+    tag = "agent",
+    security(("staff_token" = [])),
+    params(("ticket_id" = String, Path, description = "The ticket, `tkt_...`.")),
+    request_body = AssignBody,
+    responses(
+        (status = 200, description = "The ticket after the assignment.", body = Object),
+        (status = 400, description = "`malformed` (also unknown fields).", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff only, or the engine's rule for this step.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such ticket, agent or team.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn assign(
     State(state): State<SharedState>,
     caller: Caller,

@@ -13,10 +13,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::protocol::model::{SessionView, VisitorProfile};
 use switchboard_core::{Command, Reply};
+use utoipa::ToSchema;
 
 use super::{end_user, optional_json, plausible_email};
 use crate::api::live_agent::visible_session;
 use crate::api::messages::{SendBody, WindowQuery, message_accepted};
+use crate::api::openapi::{Authenticated, JsonBody};
+use crate::api::schemas::{
+    CsatSubmitted, MessageAccepted, MessageWindow, OfflineTicket, TranscriptQueued, VisitorSession,
+    WidgetSessionStarted,
+};
 use crate::api::tenant_config::{self, FieldKind, PreChatForm};
 use crate::api::transcript::{self, TranscriptQuery};
 use crate::auth::{Caller, Identity};
@@ -28,7 +34,7 @@ use crate::state::SharedState;
 const MAX_USER_AGENT_CHARS: usize = 256;
 
 /// The pre-chat payload.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StartBody {
     /// Name.
@@ -44,6 +50,7 @@ pub struct StartBody {
     /// The first message.
     pub initial_message: Option<String>,
     /// Answers to the form's extra fields (and any others the page adds).
+    #[schema(value_type = Object)]
     pub custom_fields: BTreeMap<String, Value>,
     /// The page the visitor is on.
     pub page_url: Option<String>,
@@ -53,6 +60,22 @@ pub struct StartBody {
 
 /// `POST /api/v1/widget/sessions`: start a chat with the pre-chat answers; it is routed
 /// like any chat (to an online agent, a queue, or a bot).
+#[utoipa::path(
+    post,
+    path = "/api/v1/widget/sessions",
+    operation_id = "widget_start",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    request_body = StartBody,
+    responses(
+        (status = 201, description = "The chat started and is routed like any chat.", body = WidgetSessionStarted),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: an answer the pre-chat form refuses (`name`, `email`, `issue_type`, `custom_fields.*`); `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
+        (status = 409, description = "`chat_unavailable` (details: `reason`, `leave_a_message`): outside business hours, nobody online or the queue full; offer \"leave a message\". Other engine refusals such as `limit_reached`.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn start(
     State(state): State<SharedState>,
     caller: Caller,
@@ -231,6 +254,20 @@ fn visitor_view(session: &SessionView) -> Value {
 }
 
 /// `GET /api/v1/widget/sessions/{session_id}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/widget/sessions/{session_id}",
+    operation_id = "widget_session",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    params(("session_id" = String, Path, description = "The visitor's session, `ses_...`.")),
+    responses(
+        (status = 200, description = "The visitor's view of the chat.", body = VisitorSession),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn session(
     State(state): State<SharedState>,
     caller: Caller,
@@ -243,6 +280,21 @@ pub async fn session(
 
 /// `GET /api/v1/widget/sessions/{session_id}/messages`: a window of the chat, oldest
 /// first, with `older` and `newer` cursors.
+#[utoipa::path(
+    get,
+    path = "/api/v1/widget/sessions/{session_id}/messages",
+    operation_id = "widget_messages",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    params(("session_id" = String, Path, description = "The visitor's session, `ses_...`."), crate::api::messages::WindowQuery),
+    responses(
+        (status = 200, description = "A window of the chat, oldest first, with `older` and `newer` cursors.", body = MessageWindow),
+        (status = 400, description = "`invalid_input`: a bad cursor or parameter.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn messages(
     State(state): State<SharedState>,
     caller: Caller,
@@ -262,6 +314,24 @@ pub async fn messages(
 }
 
 /// `POST /api/v1/widget/sessions/{session_id}/messages`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/widget/sessions/{session_id}/messages",
+    operation_id = "widget_send",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    params(("session_id" = String, Path, description = "The visitor's session, `ses_...`.")),
+    request_body = crate::api::messages::SendBody,
+    responses(
+        (status = 201, description = "The message was accepted (or was a retry of an accepted one).", body = MessageAccepted),
+        (status = 400, description = "`malformed` (also unknown fields), `invalid_input`, `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: the chat has ended.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn send(
     State(state): State<SharedState>,
     caller: Caller,
@@ -282,13 +352,31 @@ pub async fn send(
 }
 
 /// Typing started or stopped.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct TypingBody {
     /// Started (true) or stopped (false).
     pub active: bool,
 }
 
 /// `POST /api/v1/widget/sessions/{session_id}/typing`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/widget/sessions/{session_id}/typing",
+    operation_id = "widget_typing",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    params(("session_id" = String, Path, description = "The visitor's session, `ses_...`.")),
+    request_body = TypingBody,
+    responses(
+        (status = 204, description = "The agent is told."),
+        (status = 400, description = "`malformed`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: the chat has ended.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn typing(
     State(state): State<SharedState>,
     caller: Caller,
@@ -306,7 +394,7 @@ pub async fn typing(
 }
 
 /// Read position.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct ReadBody {
     /// The last message read; omitted: all.
@@ -314,6 +402,23 @@ pub struct ReadBody {
 }
 
 /// `POST /api/v1/widget/sessions/{session_id}/read`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/widget/sessions/{session_id}/read",
+    operation_id = "widget_read",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    params(("session_id" = String, Path, description = "The visitor's session, `ses_...`.")),
+    request_body = ReadBody,
+    responses(
+        (status = 204, description = "The read position moved."),
+        (status = 400, description = "`malformed`, `invalid_input`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn read(
     State(state): State<SharedState>,
     caller: Caller,
@@ -332,6 +437,21 @@ pub async fn read(
 
 /// `POST /api/v1/widget/sessions/{session_id}/leave`: the visitor ends the chat (a waiting
 /// one is abandoned, an active one closed).
+#[utoipa::path(
+    post,
+    path = "/api/v1/widget/sessions/{session_id}/leave",
+    operation_id = "widget_leave",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    params(("session_id" = String, Path, description = "The visitor's session, `ses_...`.")),
+    responses(
+        (status = 200, description = "The chat after leaving: a waiting one abandoned, an active one closed.", body = VisitorSession),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        (status = 409, description = "`session_ended`: the chat has already ended; `illegal_transition`.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn leave(
     State(state): State<SharedState>,
     caller: Caller,
@@ -352,6 +472,21 @@ pub async fn leave(
 }
 
 /// `GET /api/v1/widget/sessions/{session_id}/transcript?format=text|html`: download.
+#[utoipa::path(
+    get,
+    path = "/api/v1/widget/sessions/{session_id}/transcript",
+    operation_id = "widget_transcript",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    params(("session_id" = String, Path, description = "The visitor's session, `ses_...`."), crate::api::transcript::TranscriptQuery),
+    responses(
+        (status = 200, description = "The transcript as an attachment (`Content-Disposition`); HTML ones carry a policy under which nothing loads or runs.", content((String = "text/plain"), (String = "text/html"))),
+        (status = 400, description = "`invalid_input`: a format other than text or html.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn transcript(
     State(state): State<SharedState>,
     caller: Caller,
@@ -364,8 +499,9 @@ pub async fn transcript(
 }
 
 /// Where to e-mail a transcript.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = WidgetEmailBody)]
 pub struct EmailBody {
     /// Only staff may name an address; a visitor's goes to the address of the chat.
     pub email: Option<String>,
@@ -373,6 +509,23 @@ pub struct EmailBody {
 
 /// `POST /api/v1/widget/sessions/{session_id}/transcript/email`: the transcript is
 /// e-mailed to the address the visitor gave (while the chat is open or resolved).
+#[utoipa::path(
+    post,
+    path = "/api/v1/widget/sessions/{session_id}/transcript/email",
+    operation_id = "widget_email_transcript",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    params(("session_id" = String, Path, description = "The visitor's session, `ses_...`.")),
+    request_body(content = Option<EmailBody>, description = "May be empty."),
+    responses(
+        (status = 202, description = "The transcript will be e-mailed to the address the visitor gave.", body = TranscriptQueued),
+        (status = 400, description = "`malformed`; `invalid_input`: no address is known.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; a visitor named an address (theirs is the one on the chat). `origin_not_allowed`.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        (status = 409, description = "`session_ended`: the chat has closed; download the transcript instead.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn email_transcript(
     State(state): State<SharedState>,
     caller: Caller,
@@ -403,7 +556,7 @@ pub async fn email_transcript(
 }
 
 /// A satisfaction rating.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CsatBody {
     /// 1 to 5.
@@ -415,6 +568,24 @@ pub struct CsatBody {
 
 /// `POST /api/v1/widget/sessions/{session_id}/csat`: rate the chat once (while it is
 /// active or resolved, or while a survey about it is outstanding).
+#[utoipa::path(
+    post,
+    path = "/api/v1/widget/sessions/{session_id}/csat",
+    operation_id = "widget_csat",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    params(("session_id" = String, Path, description = "The visitor's session, `ses_...`.")),
+    request_body = CsatBody,
+    responses(
+        (status = 201, description = "The rating was kept.", body = CsatSubmitted),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: a rating outside 1 to 5; `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`, `origin_not_allowed`, `feature_disabled` (ratings are off).", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
+        (status = 409, description = "`illegal_transition`: the chat cannot be rated now, or was rated before.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn csat(
     State(state): State<SharedState>,
     caller: Caller,
@@ -442,7 +613,7 @@ pub async fn csat(
 }
 
 /// The "leave a message" form.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct OfflineBody {
     /// Name.
@@ -460,6 +631,22 @@ pub struct OfflineBody {
 }
 
 /// `POST /api/v1/widget/offline`: the message becomes a ticket; a confirmation is e-mailed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/widget/offline",
+    operation_id = "widget_offline",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    request_body = OfflineBody,
+    responses(
+        (status = 201, description = "The message became a ticket; a confirmation is e-mailed.", body = OfflineTicket),
+        (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: no or no valid `email`; `too_long`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: `session_id` is not the visitor's.", body = crate::error::ErrorBody),
+        Authenticated,
+        JsonBody,
+    ),
+)]
 pub async fn offline(
     State(state): State<SharedState>,
     caller: Caller,

@@ -12,8 +12,11 @@ use serde_json::{Value, json};
 use switchboard_core::ids::DepartmentId;
 use switchboard_core::protocol::model::{Department, QueueStatusView, TenantSettings};
 use switchboard_core::{Actor, Command, Reply, Role};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{end_user, optional_json};
+use crate::api::openapi::{Authenticated, Limited};
+use crate::api::schemas::{WidgetAvailability, WidgetInit};
 use crate::api::{origins, tenant_config};
 use crate::auth::Caller;
 use crate::auth::tokens::{ISSUER, ServerClaims, VISITOR_AUDIENCE};
@@ -27,7 +30,7 @@ pub const WIDGET_KEY_HEADER: &str = "x-widget-key";
 const MAX_KEY_BYTES: usize = 128;
 
 /// The init body; every field is optional and the body may be empty.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct InitBody {
     /// The widget key (or the `X-Widget-Key` header).
@@ -38,6 +41,21 @@ pub struct InitBody {
 }
 
 /// `POST /api/v1/widget/init`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/widget/init",
+    operation_id = "widget_init",
+    tag = "widget",
+    security(("widget_key" = []), ()),
+    request_body(content = Option<InitBody>, description = "May be empty when the key comes in `X-Widget-Key`."),
+    responses(
+        (status = 200, description = "A visitor token, the tenant's branding, availability and pre-chat form.", body = WidgetInit),
+        (status = 400, description = "`malformed`; `invalid_input`: the header and the body name different keys.", body = crate::error::ErrorBody),
+        (status = 401, description = "`missing_widget_key`, `unknown_widget_key`, `widget_key_revoked`.", body = crate::error::ErrorBody),
+        (status = 403, description = "`origin_not_allowed`: the key is not enabled for the page's `Origin`.", body = crate::error::ErrorBody),
+        Limited,
+    ),
+)]
 pub async fn init(
     State(state): State<SharedState>,
     headers: HeaderMap,
@@ -143,14 +161,28 @@ pub async fn init(
 }
 
 /// `?department_id=` of an availability poll.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct AvailabilityQuery {
     /// The department the visitor chose; omitted: where a new chat would be routed.
     pub department_id: Option<String>,
 }
 
 /// `GET /api/v1/widget/availability`: whether to offer a chat or "leave a message".
+#[utoipa::path(
+    get,
+    path = "/api/v1/widget/availability",
+    operation_id = "widget_availability",
+    tag = "widget",
+    security(("visitor_token" = []), ("erp_token" = [])),
+    params(AvailabilityQuery),
+    responses(
+        (status = 200, description = "Whether to offer a chat or \"leave a message\".", body = WidgetAvailability),
+        (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
+        Authenticated,
+    ),
+)]
 pub async fn availability(
     State(state): State<SharedState>,
     caller: Caller,

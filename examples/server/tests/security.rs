@@ -180,6 +180,19 @@ async fn bad_bodies_get_json_errors_and_change_nothing() {
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"]["code"], "payload_too_large");
 
+    // An endpoint whose JSON body is optional reads the body whole: still a JSON 413.
+    let response = server
+        .http
+        .post(server.url("/api/v1/widget/init"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"pad\": \"{big}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+
     let response = server
         .http
         .post(server.url("/api/v1/live-agent/sessions"))

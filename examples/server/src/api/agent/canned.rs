@@ -2,7 +2,6 @@
 //! rendered with a session's variables and sent.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -19,6 +18,7 @@ use crate::api::schemas::{CannedAnswer, CannedList, MessageAccepted, RenderedTex
 use crate::api::widget::optional_json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::RawBody;
 use crate::extract::{Body, Path};
 use crate::state::SharedState;
 
@@ -267,7 +267,7 @@ pub async fn send(
     State(state): State<SharedState>,
     caller: Caller,
     Path((session_id, id)): Path<(String, String)>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let session = staff_session(&state, &caller, &session_id).await?;
     let body: SendCanned = optional_json(&body)?;

@@ -2,7 +2,6 @@
 //! resolving and closing.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -22,6 +21,7 @@ use crate::api::schemas::{
 use crate::api::widget::optional_json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::RawBody;
 use crate::extract::{Body, Path};
 use crate::state::SharedState;
 
@@ -555,7 +555,7 @@ pub async fn email_transcript(
     State(state): State<SharedState>,
     caller: Caller,
     Path(session_id): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let session = staff_session(&state, &caller, &session_id).await?;
     let body: EmailBody = optional_json(&body)?;

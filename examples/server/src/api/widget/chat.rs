@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::USER_AGENT;
 use axum::http::{HeaderMap, StatusCode};
@@ -27,6 +26,7 @@ use crate::api::tenant_config::{self, FieldKind, PreChatForm};
 use crate::api::transcript::{self, TranscriptQuery};
 use crate::auth::{Caller, Identity};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::RawBody;
 use crate::extract::{Body, Path, Query};
 use crate::state::SharedState;
 
@@ -531,7 +531,7 @@ pub async fn email_transcript(
     caller: Caller,
     headers: HeaderMap,
     Path(session_id): Path<String>,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let session = own_session(&state, &caller, &headers, &session_id).await?;
     let email = optional_json::<EmailBody>(&body)?.email;

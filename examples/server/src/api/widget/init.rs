@@ -3,7 +3,6 @@
 //! `GET /api/v1/widget/availability` for polling.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::ORIGIN;
 use axum::http::{HeaderMap, StatusCode};
@@ -22,6 +21,7 @@ use crate::auth::Caller;
 use crate::auth::tokens::{ISSUER, ServerClaims, VISITOR_AUDIENCE};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
+use crate::extract::RawBody;
 use crate::state::SharedState;
 
 /// The header a widget may send its key in.
@@ -59,7 +59,7 @@ pub struct InitBody {
 pub async fn init(
     State(state): State<SharedState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<Value>> {
     let body: InitBody = optional_json(&body)?;
     let header_key = headers

@@ -728,7 +728,7 @@ fn listed_ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
-// Acceptance: "Basic history filterable" (status, own chats, department, tag, visitor, word search; no date filter).
+// Acceptance: "Basic history filterable" (status, own chats, agent, dates, department, tag, visitor, word search).
 #[tokio::test]
 async fn the_chat_history_lists_exactly_the_sessions_each_filter_selects() {
     let server = TestServer::start().await;
@@ -877,6 +877,47 @@ async fn the_chat_history_lists_exactly_the_sessions_each_filter_selects() {
         assert_eq!(listed_ids(&page), expected, "{query}: {page}");
         assert_eq!(page["total"], expected.len(), "{query}");
     }
+    // By agent: Bob's chats, asked for by the administrator.
+    let bob_id = all["sessions"][2]["assigned_agent_id"].as_str().unwrap();
+    let (status, bobs) = server
+        .get(
+            &format!("/api/v1/live-agent/sessions?agent_id={bob_id}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(status, 200, "{bobs}");
+    assert_eq!(listed_ids(&bobs), [active.as_str()]);
+    // By date: from the active chat's start (inclusive) to the waiting one's (exclusive).
+    // The expected list is worked out from the listed start times, which may share a
+    // millisecond.
+    let started = |index: usize| all["sessions"][index]["created_at"].as_str().unwrap();
+    let (from, to) = (started(2), started(1));
+    let expected: Vec<&str> = all["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|session| {
+            let at = session["created_at"].as_str().unwrap();
+            at >= from && at < to
+        })
+        .map(|session| session["session_id"].as_str().unwrap())
+        .collect();
+    assert!(expected.contains(&active.as_str()));
+    assert!(!expected.contains(&abandoned.as_str()));
+    let (status, dated) = server
+        .get(
+            &format!("/api/v1/live-agent/sessions?created_from={from}&created_to={to}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(status, 200, "{dated}");
+    assert_eq!(listed_ids(&dated), expected);
+    let (status, refused) = server
+        .get("/api/v1/live-agent/sessions?created_from=yesterday", &admin)
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_input");
+
     let ana_only = server
         .get(
             &format!("/api/v1/live-agent/sessions?visitor_id={ana_id}"),

@@ -15,6 +15,13 @@ pub fn time(at: Timestamp) -> String {
         .unwrap_or_default()
 }
 
+/// Reads an RFC 3339 time from a query (`2025-10-24T08:00:00Z`, any offset).
+pub fn parse_time(name: &str, text: &str) -> Result<Timestamp, ApiError> {
+    text.parse::<jiff::Timestamp>()
+        .map(|at| Timestamp(at.as_millisecond()))
+        .map_err(|_| ApiError::invalid(name, "must be an RFC 3339 time"))
+}
+
 /// An optional time.
 #[must_use]
 pub fn time_opt(at: Option<Timestamp>) -> Value {

@@ -148,6 +148,13 @@ pub struct ListSessions {
     pub tag: Option<String>,
     /// Only this visitor's (extension, staff).
     pub visitor_id: Option<String>,
+    /// Only sessions held, or last held, by this agent (extension, staff; `assigned_to_me`
+    /// wins when both are given).
+    pub agent_id: Option<String>,
+    /// Only sessions started at or after this RFC 3339 time (extension).
+    pub created_from: Option<String>,
+    /// Only sessions started before this RFC 3339 time (extension).
+    pub created_to: Option<String>,
 }
 
 /// `GET /api/v1/live-agent/sessions`: staff see their tenant's sessions, end users their
@@ -189,19 +196,33 @@ pub async fn list_sessions(
         .map(convert::status_filter)
         .transpose()?
         .unwrap_or_default();
+    let created_from = query
+        .created_from
+        .as_deref()
+        .map(|text| convert::parse_time("created_from", text))
+        .transpose()?;
+    let created_to = query
+        .created_to
+        .as_deref()
+        .map(|text| convert::parse_time("created_to", text))
+        .transpose()?;
     let mut filter = SessionFilter {
         statuses,
         department_id: query.department_id,
         tag: query.tag,
+        created_from,
+        created_to,
         page,
         per_page,
         ..SessionFilter::default()
     };
     if caller.is_staff() {
         filter.visitor_id = query.visitor_id;
-        if query.assigned_to_me == Some(true) {
-            filter.agent_id = Some(caller.id().to_owned());
-        }
+        filter.agent_id = if query.assigned_to_me == Some(true) {
+            Some(caller.id().to_owned())
+        } else {
+            query.agent_id
+        };
     } else {
         filter.visitor_id = Some(caller.id().to_owned());
     }

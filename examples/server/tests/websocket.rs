@@ -396,3 +396,115 @@ async fn a_client_that_stops_reading_is_cut_off_while_others_are_still_served() 
     let (reply, _) = back.command(json!({"type": "get_agent"})).await;
     assert!(reply["ok"].is_object(), "{reply}");
 }
+
+#[tokio::test]
+async fn a_client_may_pipeline_more_commands_than_are_allowed_in_flight() {
+    // The server takes at most 256 commands per connection waiting for the engine; a client
+    // that sends more before reading any reply must still get every reply.
+    let server = TestServer::start().await;
+    let agent_token = server.login(AGENT).await;
+    let mut agent = WsClient::connect(&server.ws_url(), &agent_token, None).await;
+    const COMMANDS: u64 = 600;
+    for id in 1..=COMMANDS {
+        let frame =
+            json!({"type": "command", "id": id, "command": {"type": "list_canned_responses"}});
+        agent
+            .socket
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .unwrap();
+    }
+    let mut answered = Vec::new();
+    while (answered.len() as u64) < COMMANDS {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(30), agent.socket.next())
+            .await
+            .expect("every reply arrives")
+            .expect("the connection stays open")
+            .unwrap();
+        if let Message::Text(text) = frame {
+            let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if frame["type"] == "reply" {
+                assert!(frame["ok"].is_object() || frame["ok"].is_array(), "{frame}");
+                answered.push(frame["id"].as_u64().unwrap());
+            }
+        }
+    }
+    assert_eq!(answered, (1..=COMMANDS).collect::<Vec<_>>(), "in order");
+}
+
+#[tokio::test]
+async fn a_write_the_client_never_takes_ends_the_connection_even_if_it_keeps_talking() {
+    // A stream buffer far larger than what is sent: the client is never a slow consumer by
+    // count. It does not read, but keeps sending pings, so it is never silent either; the
+    // server's write stalls once the socket buffers are full, and a write stalled for three
+    // heartbeats ends the connection.
+    let dir = TempDir::new();
+    let mut config = test_config(&dir);
+    config.resume_buffer = 4_096;
+    config.heartbeat = 1;
+    let server = TestServer::start_with(dir, config).await;
+
+    let agent_token = server.login(AGENT).await;
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.set_recv_buffer_size(8 * 1024).unwrap();
+    let tcp = tcp
+        .connect(server.server.as_ref().unwrap().local_addr)
+        .await
+        .unwrap();
+    let (socket, _) = tokio_tungstenite::client_async(
+        server.ws_url(),
+        tokio_tungstenite::MaybeTlsStream::Plain(tcp),
+    )
+    .await
+    .unwrap();
+    let mut stalled = WsClient::hello(socket, &agent_token, None).await;
+    go_online(&server, &agent_token).await;
+    let user = erp_token("vera@example.com", "Vera");
+    let mut visitor = WsClient::connect(&server.ws_url(), &user, None).await;
+    let (reply, _) = visitor
+        .command(json!({"type": "start_session", "initial_message": "Hello"}))
+        .await;
+    let session_id = reply["ok"]["session_id"].as_str().unwrap().to_owned();
+    stalled.event("offered").await;
+    let (reply, _) = stalled
+        .command(json!({"type": "accept_offer", "session_id": session_id}))
+        .await;
+    assert!(reply["ok"].is_object(), "{reply}");
+
+    let (mut writer, _unread) = stalled.socket.split();
+    let talker = tokio::spawn(async move {
+        let ping = json!({"type": "ping"}).to_string();
+        while writer
+            .send(Message::Text(ping.clone().into()))
+            .await
+            .is_ok()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    });
+
+    let filler = "x".repeat(7 * 1024);
+    let mut sent = 0;
+    while sent < 2_000 && open_connections(&server).await == 2 {
+        let (status, body) = server
+            .post(
+                "/api/v1/live-agent/messages",
+                &user,
+                json!({"session_id": session_id, "message_text": format!("{sent} {filler}")}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        sent += 1;
+    }
+    assert!(sent < 4_096, "fewer events than the stream holds");
+    let mut polls = 0;
+    while open_connections(&server).await == 2 {
+        polls += 1;
+        assert!(
+            polls < 600,
+            "the server still holds a connection whose write has not moved for {sent} messages"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    talker.abort();
+}

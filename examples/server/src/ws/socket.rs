@@ -62,10 +62,8 @@ pub async fn upgrade(
         })
 }
 
-struct Reply {
-    frame: String,
-    _permit: OwnedSemaphorePermit,
-}
+/// A frame for the client that is not an event: a command's reply, a pong, an error.
+type Reply = String;
 
 struct Connection {
     state: SharedState,
@@ -152,14 +150,14 @@ impl Connection {
                     match message {
                         Message::Text(text) => {
                             let permit = in_flight.clone().acquire_owned().await.expect("never closed");
-                            if let Some(frame) = self.on_text(&text, limiter.as_ref(), permit, &replies_tx)
-                                && sink.send(Message::Text(frame.into())).await.is_err()
-                            {
-                                return;
+                            if let Some(frame) = self.on_text(&text, limiter.as_ref(), permit, &replies_tx) {
+                                // Written with the rest, under the same guard against a
+                                // client that does not read.
+                                let _ = replies_tx.send(frame);
                             }
                         }
                         Message::Binary(_) => {
-                            let _ = sink.send(Message::Text(frames::error("malformed", "frames are JSON text").into())).await;
+                            let _ = replies_tx.send(frames::error("malformed", "frames are JSON text"));
                         }
                         Message::Close(_) => return,
                         Message::Ping(_) | Message::Pong(_) => {}
@@ -167,10 +165,12 @@ impl Connection {
                 }
                 _ = ticker.tick() => {
                     if last_heard.elapsed() > heartbeat * 3 {
-                        let _ = sink.send(close_message(CLOSE_POLICY, "heartbeat_timeout")).await;
+                        let close = sink.send(close_message(CLOSE_POLICY, "heartbeat_timeout"));
+                        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, close).await;
                         return;
                     }
-                    if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    let ping = sink.send(Message::Ping(Default::default()));
+                    if !matches!(tokio::time::timeout(heartbeat * 3, ping).await, Ok(Ok(()))) {
                         return;
                     }
                 }
@@ -197,7 +197,7 @@ impl Connection {
         loop {
             // Replies first: a commit answers its commands before it releases its events.
             while let Some(reply) = first_reply.take().or_else(|| replies.try_recv().ok()) {
-                ready.push(Message::Text(reply.frame.into()));
+                ready.push(Message::Text(reply.into()));
             }
             frames.clear();
             if let Err(end) = self.stream.take_unwritten(frames) {
@@ -231,8 +231,14 @@ impl Connection {
                 sink.flush().await
             };
             let mut write = std::pin::pin!(write);
+            // A write that makes no progress for as long as a silent client is given (three
+            // heartbeats) ends the connection: no heartbeat can be sent meanwhile.
+            let stalled =
+                tokio::time::sleep(Duration::from_secs(self.state.config.heartbeat.max(1)) * 3);
+            let mut stalled = std::pin::pin!(stalled);
             loop {
                 tokio::select! {
+                    () = &mut stalled => return false,
                     written = &mut write => {
                         if written.is_err() {
                             return false;
@@ -301,10 +307,12 @@ impl Connection {
                         let result = result
                             .map(|(reply, _)| reply)
                             .map_err(|error| error.body()["error"].clone());
-                        let _ = replies.send(Reply {
-                            frame: frames::reply(&id, &result),
-                            _permit: permit,
-                        });
+                        // The command no longer waits for the engine. Holding the permit
+                        // until the reply is written would let a client that pipelines
+                        // more commands than the bound stall its own connection: the loop
+                        // would wait for a permit that only its own writing releases.
+                        drop(permit);
+                        let _ = replies.send(frames::reply(&id, &result));
                     }),
                 );
                 None

@@ -12,6 +12,9 @@ use switchboard_core::Recipient;
 use switchboard_core::ids::TenantId;
 use tokio::sync::Notify;
 
+/// The byte bound of a stream's buffer is 4 KiB per event it may hold, but never below this.
+const MIN_BUFFER_BYTES: usize = 256 * 1024;
+
 /// Why a stream ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamEnd {
@@ -92,7 +95,8 @@ impl Stream {
             recipient,
             owner,
             capacity: capacity.max(1),
-            max_bytes: capacity.max(1) * 4 * 1024,
+            // At least room for a few of the largest events, however small the count.
+            max_bytes: (capacity.max(1) * 4 * 1024).max(MIN_BUFFER_BYTES),
             state: Mutex::new(State {
                 next_seq: 1,
                 buffer: VecDeque::new(),
@@ -300,6 +304,16 @@ mod tests {
         assert_eq!(s.buffered(), 4);
         assert_eq!(s.reattach(2).unwrap(), Resume::Gap);
         assert_eq!(s.reattach(6).unwrap(), Resume::Complete);
+    }
+
+    #[test]
+    fn a_small_count_still_leaves_room_for_large_events() {
+        let s = stream(1);
+        let large = format!(r#"{{"body":"{}"}}"#, "x".repeat(16 * 1024));
+        s.push(&large);
+        assert_eq!(take(&s), vec![1]);
+        s.push(&large);
+        assert_eq!(take(&s), vec![2], "a prompt reader is not cut off");
     }
 
     #[test]

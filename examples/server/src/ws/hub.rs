@@ -1,6 +1,8 @@
 //! Routes committed events to the streams of their recipients.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -10,7 +12,10 @@ use switchboard_core::{Event, Recipient};
 
 use super::stream::{Stream, StreamEnd};
 
-type Routes = HashMap<TenantId, HashMap<Recipient, Vec<Arc<Stream>>>>;
+// Looked up for every recipient of every event: a fast hash over keys the server made
+// (tenant ids, and recipient ids from the server or from signed tokens), not a DoS-resistant
+// one for keys anyone could choose.
+type Routes = FxHashMap<TenantId, FxHashMap<Recipient, Vec<Arc<Stream>>>>;
 
 /// Every open stream, by recipient and by id.
 pub struct Hub {

@@ -7,7 +7,9 @@ use serde_json::json;
 use support::*;
 use switchboard_core::{Output, Timestamp};
 use switchboard_store::query::HistoryQuery;
-use switchboard_store::{DurableEngine, OpenOptions, Reader, StoreError};
+use switchboard_store::{
+    Durability, DurableEngine, OpenOptions, Reader, StoreError, WalCheckpointer,
+};
 
 const T: &str = "acme";
 
@@ -308,4 +310,48 @@ fn effects_stay_pending_across_restarts_until_reported_done() {
     drop(store);
     let store = open(&file.path);
     assert!(store.pending_effects().unwrap().is_empty());
+}
+
+/// Writes `messages` long messages, one commit each, and returns the log's size as a
+/// checkpointer finds it, and what it copied.
+fn log_after_commits(background: bool, messages: i64) -> (i64, i64) {
+    let file = TempStore::new();
+    let options = OpenOptions {
+        background_wal_checkpoints: background,
+        ..options()
+    };
+    let (mut store, _) = DurableEngine::open(&file.path, options).unwrap();
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    let body = "x".repeat(3_000);
+    for i in 0..messages {
+        say(&mut store, 3_000 + i, &visitor(T, "v1"), &session, &body);
+    }
+    let checkpointer = WalCheckpointer::open(&file.path, Durability::Full).unwrap();
+    let progress = checkpointer.checkpoint().unwrap();
+    let history = Reader::open(&file.path)
+        .unwrap()
+        .queries()
+        .message_history(T, &session, &HistoryQuery::default())
+        .unwrap();
+    assert_eq!(history.total, messages as u64, "every message is stored");
+    (progress.logged, progress.checkpointed)
+}
+
+#[test]
+fn with_background_checkpoints_commits_leave_the_log_to_the_checkpointer() {
+    // 600 commits of a 3 KB message write well over SQLite's automatic threshold of 1,000
+    // pages to the log.
+    let (logged, checkpointed) = log_after_commits(true, 600);
+    assert!(logged > 1_000, "no commit checkpointed: {logged} frames");
+    assert_eq!(
+        checkpointed, logged,
+        "the checkpointer copied the whole log"
+    );
+
+    let (logged, _) = log_after_commits(false, 600);
+    assert!(
+        logged <= 1_100,
+        "by default commits checkpoint past 1,000 pages: {logged} frames"
+    );
 }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod checkpoints;
 pub mod config;
 pub mod demo;
 pub mod directory;
@@ -48,6 +49,7 @@ pub struct Server {
     state: SharedState,
     stop: watch::Sender<bool>,
     serving: JoinHandle<std::io::Result<()>>,
+    checkpoints: std::thread::JoinHandle<()>,
 }
 
 /// Why the server could not start.
@@ -94,8 +96,10 @@ impl Server {
                 DurabilityOption::Full => Durability::Full,
                 DurabilityOption::Normal => Durability::Normal,
             },
+            background_wal_checkpoints: true,
             ..OpenOptions::default()
         };
+        let durability = options.durability;
         let db = config.db.clone();
         let (store, recovery) = {
             let options = options.clone();
@@ -218,6 +222,7 @@ impl Server {
         tokio::spawn(effects.run(effect_jobs));
 
         let (stop, mut stopped) = watch::channel(false);
+        let checkpoints = checkpoints::spawn(config.db.clone(), durability, stop.subscribe())?;
         retention::spawn(engine.clone(), stop.subscribe());
         let deliverer =
             webhooks::Deliverer::new(&config, engine.clone(), directory.clone(), webhook_history)
@@ -257,6 +262,7 @@ impl Server {
             state,
             stop,
             serving,
+            checkpoints,
         })
     }
 
@@ -276,6 +282,9 @@ impl Server {
             Err(_) => tracing::warn!("connections did not finish within 10 s"),
             _ => {}
         }
+        // Its connection goes before the engine's, so the engine's close, the last, folds
+        // the log into the database.
+        let _ = tokio::task::spawn_blocking(move || self.checkpoints.join()).await;
         self.state.engine.shutdown().await;
     }
 }

@@ -28,6 +28,10 @@ pub struct OpenOptions {
     /// Journal entries after which a commit also writes a snapshot and empties the journal,
     /// bounding recovery time.
     pub snapshot_every: u64,
+    /// Commits never checkpoint the write-ahead log; the host runs a
+    /// [`WalCheckpointer`](super::WalCheckpointer) on another thread instead. Without one
+    /// the log grows without bound.
+    pub background_wal_checkpoints: bool,
 }
 
 impl Default for OpenOptions {
@@ -38,6 +42,7 @@ impl Default for OpenOptions {
             durability: Durability::Full,
             verify: true,
             snapshot_every: 100_000,
+            background_wal_checkpoints: false,
         }
     }
 }
@@ -94,6 +99,9 @@ impl DurableEngine {
             });
         };
         let connection = open::open_existing(path, options.durability, options.verify)?;
+        if options.background_wal_checkpoints {
+            connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
         let (engine, snapshot_seq) = snapshots::load_latest(&connection)?;
         let mut durable = DurableEngine {
             engine,

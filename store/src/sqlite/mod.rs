@@ -10,6 +10,7 @@ mod queries;
 mod records;
 mod schema;
 mod snapshots;
+mod wal;
 
 use std::path::Path;
 
@@ -20,6 +21,7 @@ pub use host::{MAX_HOST_KEY_BYTES, MAX_HOST_VALUE_BYTES};
 pub use open::Durability;
 pub use privacy::MAX_RETENTION_DAYS;
 pub use queries::Queries;
+pub use wal::{CheckpointProgress, WalCheckpointer};
 
 use crate::StoreError;
 

@@ -109,6 +109,14 @@ pub(crate) fn create(
     result
 }
 
+/// SQLite's `synchronous` setting for a durability.
+pub(crate) fn synchronous(durability: Durability) -> &'static str {
+    match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    }
+}
+
 fn configure(connection: &Connection, durability: Durability) -> Result<(), StoreError> {
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
     let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
@@ -117,11 +125,7 @@ fn configure(connection: &Connection, durability: Durability) -> Result<(), Stor
             detail: format!("could not switch to WAL mode (got {mode})"),
         });
     }
-    let synchronous = match durability {
-        Durability::Full => "FULL",
-        Durability::Normal => "NORMAL",
-    };
-    connection.pragma_update(None, "synchronous", synchronous)?;
+    connection.pragma_update(None, "synchronous", synchronous(durability))?;
     // Deleted content (purged sessions, erased visitors, replaced snapshots and journal
     // entries) is overwritten with zeros, in its pages and on the free list.
     connection.pragma_update(None, "secure_delete", true)?;
@@ -148,7 +152,7 @@ fn quick_check(connection: &Connection) -> Result<(), StoreError> {
 
 /// Recognises an SQLite file and a truncated one before SQLite sees it: SQLite would
 /// otherwise treat an empty file as a new database and some truncations as valid.
-fn check_header(path: &Path) -> Result<(), StoreError> {
+pub(crate) fn check_header(path: &Path) -> Result<(), StoreError> {
     let mut file = fs::File::open(path)?;
     let length = file.metadata()?.len();
     let mut header = [0u8; 100];

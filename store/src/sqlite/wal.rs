@@ -1,0 +1,61 @@
+//! Checkpoints of SQLite's write-ahead log from a connection of their own.
+//!
+//! By default SQLite checkpoints inside the commit that fills the log past 1,000 pages:
+//! that commit copies the pages into the database and syncs it before it returns, so every
+//! few hundred small commits one of them takes many times longer. A host that wants even
+//! commit times turns that off ([`OpenOptions::background_wal_checkpoints`]) and calls
+//! [`WalCheckpointer::checkpoint`] from another thread instead.
+//!
+//! [`OpenOptions::background_wal_checkpoints`]: super::OpenOptions::background_wal_checkpoints
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::open::{self, Durability};
+use crate::StoreError;
+
+/// A connection that only checkpoints the log.
+#[derive(Debug)]
+pub struct WalCheckpointer {
+    connection: Connection,
+}
+
+/// What one checkpoint found and did, in log frames (pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointProgress {
+    /// Frames in the log.
+    pub logged: i64,
+    /// Frames copied into the database so far (all of them when nothing was reading).
+    pub checkpointed: i64,
+}
+
+impl WalCheckpointer {
+    /// Opens a checkpointing connection to an existing store. It syncs the database as
+    /// `durability` says, like the writer.
+    pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        open::check_header(path)?;
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.pragma_update(None, "synchronous", open::synchronous(durability))?;
+        Ok(WalCheckpointer { connection })
+    }
+
+    /// Copies what it can of the log into the database without waiting for readers or the
+    /// writer (a passive checkpoint).
+    pub fn checkpoint(&self) -> Result<CheckpointProgress, StoreError> {
+        let (logged, checkpointed) =
+            self.connection
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                    Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+                })?;
+        Ok(CheckpointProgress {
+            logged,
+            checkpointed,
+        })
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! Requests queue on a bounded channel. The thread takes everything waiting (up to a batch),
 //! applies each command, commits the whole group in one transaction (one fsync), and only
-//! then answers the requests and releases the outputs: nothing leaves the process before it
+//! then releases the outputs and answers the requests: nothing leaves the process before it
 //! is durable. Deadlines are fired between batches. A full queue is refused at once with
 //! `overloaded` instead of growing without bound.
 
@@ -311,7 +311,7 @@ impl EngineLoop {
         }
     }
 
-    /// Commits what is staged, then answers and releases.
+    /// Commits what is staged, then releases and answers.
     fn flush(&mut self) {
         let Some(store) = self.store.as_mut() else {
             return;
@@ -320,11 +320,13 @@ impl EngineLoop {
         match store.commit() {
             Ok(outputs) => {
                 crate::metrics::record_commit(self.answers.len(), started.elapsed());
-                for (respond, reply, now) in self.answers.drain(..) {
-                    respond(Ok((reply, now)));
-                }
+                // Released before answering: whoever gets an answer finds its events
+                // already in the recipients' streams and counted in the metrics.
                 if !outputs.is_empty() {
                     self.release.release(outputs);
+                }
+                for (respond, reply, now) in self.answers.drain(..) {
+                    respond(Ok((reply, now)));
                 }
             }
             Err(error) => {

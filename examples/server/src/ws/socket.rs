@@ -195,7 +195,8 @@ impl Connection {
     ) -> bool {
         let mut ready = Vec::new();
         loop {
-            // Replies first: a commit answers its commands before it releases its events.
+            // Replies first: among frames that are ready, a client reads the answer to its
+            // command before the events it caused.
             while let Some(reply) = first_reply.take().or_else(|| replies.try_recv().ok()) {
                 ready.push(Message::Text(reply.into()));
             }

@@ -5,28 +5,77 @@
 //!
 //! A message counts as delivered when the agent's connection receives its event; the server
 //! commits every message before it releases the event, so this is durable delivery.
+//!
+//! # One process or two
+//!
+//! By default (`--side both`) one process holds both ends of every conversation: 2K
+//! sockets. Where the open-file limit per process is lower than that (at K=10,000 it must
+//! be above 20,000), split the load over two processes on the same machine:
+//!
+//! - `--side agents` creates the K agents, connects them, sets them online (each takes one
+//!   chat and accepts it at once), prints a `ready` line on stdout (and writes
+//!   `--ready-file` when given), then receives and measures: when all K×M messages have
+//!   arrived, or `--timeout` seconds after it was ready, it reports the delivered rate and
+//!   the latency percentiles.
+//! - `--side visitors`, started once the agents side is ready, connects the K visitors,
+//!   starts their chats (the server routes each one to a free agent, so the two sides need
+//!   no pairing of their own), waits until every chat has its agent, sends, and reports
+//!   what it sent and the server's memory.
+//!
+//! Give both sides the same `-k`, `-m`, `--mode` and `--run-id`. Messages carry their send
+//! time in microseconds since the epoch, so latency is measured across the two processes
+//! by the machine's one clock. With `--ready-file`, the visitors side waits for the file
+//! (so both may be started together), takes the run id from it when `--run-id` is not
+//! given, refuses a file of another K or M, and removes the file when it finishes; in
+//! `--idle` mode the agents side holds its connections until then.
+//!
+//! K=10,000 in flood mode:
+//!
+//! ```sh
+//! switchboard-loadgen --side agents   -k 10000 -m 100 --run-id r1 --ready-file /tmp/lg.ready \
+//!     --erp-secret SECRET --server-pid PID > agents.txt &
+//! switchboard-loadgen --side visitors -k 10000 -m 100 --run-id r1 --ready-file /tmp/lg.ready \
+//!     --erp-secret SECRET --server-pid PID
+//! wait; cat agents.txt
+//! ```
+//!
+//! Without a ready file, start the visitors side once `agents.txt` has its `ready` line.
 
 mod report;
 mod setup;
 mod socket;
+mod split;
 
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, ValueEnum};
-use tokio::sync::Barrier;
 
 use report::{Progress, Stats};
-use socket::Conversation;
+use socket::{Conversation, Gate};
 
 /// Command-line options.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "switchboard-loadgen", version, about)]
+#[command(
+    name = "switchboard-loadgen",
+    version,
+    about,
+    after_help = "Split over two processes (the agents side first; both on one machine):\n  \
+        switchboard-loadgen --side agents   -k 10000 -m 100 --run-id r1 --ready-file /tmp/lg.ready \
+        --erp-secret SECRET > agents.txt &\n  \
+        switchboard-loadgen --side visitors -k 10000 -m 100 --run-id r1 --ready-file /tmp/lg.ready \
+        --erp-secret SECRET\n\
+        The agents side reports delivery and latency; the visitors side reports what it sent."
+)]
 pub struct Options {
     /// The server's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub base: String,
+    /// Which end of the conversations this process runs: both, or one of them with the
+    /// other in a second process (for when 2K sockets exceed one process's file limit).
+    #[arg(long, value_enum, default_value_t = Side::Both)]
+    pub side: Side,
     /// Conversations (K): K visitor and K agent connections.
     #[arg(long, short = 'k', default_value_t = 200)]
     pub conversations: usize,
@@ -48,9 +97,26 @@ pub struct Options {
     /// Only open the connections and hold them idle (for the memory figure).
     #[arg(long)]
     pub idle: bool,
-    /// Seconds to hold idle connections before measuring.
+    /// Seconds to hold idle connections before measuring (the agents side: at most this
+    /// long, less when the visitors side removes the ready file first).
     #[arg(long, default_value_t = 5)]
     pub hold: u64,
+    /// Connections opened at once while setting up.
+    #[arg(long, default_value_t = 64)]
+    pub connect_parallel: usize,
+    /// Connections opened per second while setting up (0: as fast as --connect-parallel
+    /// allows).
+    #[arg(long, default_value_t = 0.0)]
+    pub connect_rate: f64,
+    /// Split mode: the file the agents side creates when ready, the visitors side waits
+    /// for and removes when done.
+    #[arg(long)]
+    pub ready_file: Option<PathBuf>,
+    /// Split mode: seconds the agents side waits, once ready, for all messages (it then
+    /// reports what arrived), and the visitors side waits for the ready file and for its
+    /// chats' agents.
+    #[arg(long, default_value_t = 600)]
+    pub timeout: u64,
     /// The tenant's domain.
     #[arg(long, default_value = "demo.localhost")]
     pub tenant_domain: String,
@@ -66,9 +132,14 @@ pub struct Options {
     /// The server's process id, for its memory figures.
     #[arg(long)]
     pub server_pid: Option<u32>,
-    /// Distinguishes the identities of this run from earlier runs on the same database.
-    #[arg(long, default_value_t = default_run_id())]
+    /// Distinguishes the identities of this run from earlier runs on the same database
+    /// (default: from the clock; in split mode give both sides the same one, or let the
+    /// visitors side read it from the ready file).
+    #[arg(long, default_value_t = default_run_id(), hide_default_value = true)]
     pub run_id: String,
+    /// Set when --run-id was given rather than defaulted.
+    #[arg(skip)]
+    pub run_id_given: bool,
 }
 
 /// How visitors send.
@@ -80,6 +151,27 @@ pub enum Mode {
     Paced,
 }
 
+impl Mode {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Flood => "flood",
+            Mode::Paced => "paced",
+        }
+    }
+}
+
+/// Which end of the conversations a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Side {
+    /// Visitors and agents in this one process.
+    Both,
+    /// The agents: they take the chats, receive and measure.
+    Agents,
+    /// The visitors: they start the chats and send.
+    Visitors,
+}
+
 fn default_run_id() -> String {
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -88,12 +180,21 @@ fn default_run_id() -> String {
 }
 
 fn main() -> std::process::ExitCode {
-    let options = Options::parse();
+    let mut options = Options::parse();
+    options.run_id_given = std::env::args().any(|arg| arg.starts_with("--run-id"));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    match runtime.block_on(run(options)) {
+    let outcome = runtime.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        match options.side {
+            Side::Both => run(options).await,
+            Side::Agents => split::agents(options).await,
+            Side::Visitors => split::visitors(options).await,
+        }
+    });
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("switchboard-loadgen: {error}");
@@ -102,8 +203,8 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Both ends in this process.
 async fn run(options: Options) -> Result<(), String> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let options = Arc::new(options);
     let k = options.conversations;
     eprintln!("setting up {k} agents");
@@ -111,23 +212,22 @@ async fn run(options: Options) -> Result<(), String> {
     let stats = Arc::new(Stats::default());
     let progress = Progress::start(stats.clone(), options.clone());
     eprintln!("connecting {k} agents and {k} visitors");
-    let ready = Arc::new(Barrier::new(k + 1));
-    let go = Arc::new(AtomicBool::new(false));
-    let started_at = Arc::new(AtomicU64::new(0));
+    let gate = Arc::new(Gate::new(k));
     let mut tasks = Vec::with_capacity(k);
-    let connect_slots = Arc::new(tokio::sync::Semaphore::new(64));
+    let connect_slots = Arc::new(tokio::sync::Semaphore::new(options.connect_parallel.max(1)));
+    let connect_start = tokio::time::Instant::now();
     for index in 0..k {
         let conversation = Conversation {
             index,
             options: options.clone(),
             stats: stats.clone(),
-            ready: ready.clone(),
-            go: go.clone(),
+            gate: gate.clone(),
             connect_slots: connect_slots.clone(),
+            connect_at: socket::connect_time(&options, connect_start, index, 2),
         };
         tasks.push(tokio::spawn(conversation.run()));
     }
-    ready.wait().await;
+    gate.all_ready().await?;
     let rss_connected = options.server_pid.and_then(report::server_memory);
     if options.idle {
         tokio::time::sleep(Duration::from_secs(options.hold)).await;
@@ -136,15 +236,14 @@ async fn run(options: Options) -> Result<(), String> {
             &options,
             &stats,
             rss_connected,
+            options.hold,
             options.server_pid.and_then(report::server_memory),
         );
         std::process::exit(0);
     }
     eprintln!("all {k} conversations are assigned; sending");
     let start = Instant::now();
-    started_at.store(1, Ordering::Relaxed);
-    go.store(true, Ordering::Release);
-    stats.start();
+    gate.go();
     for task in tasks {
         match task.await {
             Ok(Ok(())) => {}

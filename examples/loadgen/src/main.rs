@@ -94,6 +94,11 @@ pub struct Options {
     /// Unanswered messages a visitor may have in flight in flood mode.
     #[arg(long, default_value_t = 32)]
     pub window: usize,
+    /// Flood mode: most unanswered messages of all visitors together; the window shrinks
+    /// to keep K × window under it, because the server refuses commands (`overloaded`)
+    /// beyond its engine queue of 65,536.
+    #[arg(long, default_value_t = 50_000)]
+    pub max_in_flight: usize,
     /// Only open the connections and hold them idle (for the memory figure).
     #[arg(long)]
     pub idle: bool,
@@ -203,8 +208,23 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Shrinks the flood window to keep all visitors' unanswered messages under
+/// `--max-in-flight`, and says so.
+pub fn fit_window(options: &mut Options) {
+    let k = options.conversations.max(1);
+    let fitted = (options.max_in_flight / k).clamp(1, options.window.max(1));
+    if options.mode == Mode::Flood && !options.idle && fitted < options.window {
+        eprintln!(
+            "flood window {fitted} per visitor instead of {}: {k} × {} would exceed --max-in-flight {}",
+            options.window, options.window, options.max_in_flight
+        );
+        options.window = fitted;
+    }
+}
+
 /// Both ends in this process.
-async fn run(options: Options) -> Result<(), String> {
+async fn run(mut options: Options) -> Result<(), String> {
+    fit_window(&mut options);
     let options = Arc::new(options);
     let k = options.conversations;
     eprintln!("setting up {k} agents");

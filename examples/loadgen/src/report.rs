@@ -19,6 +19,7 @@ pub fn now_micros() -> u64 {
 pub struct Stats {
     connections: AtomicU64,
     sent: AtomicU64,
+    acknowledged: AtomicU64,
     received: AtomicU64,
     chats: AtomicU64,
     first_sent_us: AtomicU64,
@@ -31,6 +32,7 @@ impl Default for Stats {
         Stats {
             connections: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            acknowledged: AtomicU64::new(0),
             received: AtomicU64::new(0),
             chats: AtomicU64::new(0),
             first_sent_us: AtomicU64::new(u64::MAX),
@@ -51,6 +53,11 @@ impl Stats {
     /// A message was sent.
     pub fn sent(&self) {
         self.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The server committed a sent message.
+    pub fn acknowledged(&self) {
+        self.acknowledged.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A chat got its agent.
@@ -271,10 +278,11 @@ pub fn visitors(options: &Options, stats: &Stats, sent: &Sent<'_>, server: Optio
         stats.chats.load(Ordering::Relaxed),
         options.conversations
     );
+    let acknowledged = stats.acknowledged.load(Ordering::Relaxed);
     println!(
-        "sent {count} of {} messages in {elapsed:.2} s: {:.0} messages/s",
+        "sent {count} of {} messages, {acknowledged} acknowledged, in {elapsed:.2} s: {:.0} messages/s",
         options.conversations * options.messages,
-        count as f64 / elapsed.max(1e-6)
+        acknowledged as f64 / elapsed.max(1e-6)
     );
     if let (failures @ 1.., error) = &sent.not_set_up {
         println!(

@@ -216,9 +216,15 @@ pub fn ws_url(options: &Options) -> String {
 /// Connects and authenticates.
 pub async fn hello(url: &str, token: &str) -> Result<Socket, String> {
     // Small frames must not wait for Nagle's algorithm.
-    let (mut socket, _) = connect_async_with_config(url, None, true)
-        .await
-        .map_err(|error| format!("connecting: {error}"))?;
+    // A server out of file descriptors leaves new connections unaccepted in its backlog
+    // rather than refusing them: without a limit this would wait forever.
+    let (mut socket, _) = tokio::time::timeout(
+        Duration::from_secs(60),
+        connect_async_with_config(url, None, true),
+    )
+    .await
+    .map_err(|_| "connecting: no answer within 60 s".to_owned())?
+    .map_err(|error| format!("connecting: {error}"))?;
     socket
         .send(Message::Text(
             json!({"type": "hello", "token": token}).to_string().into(),
@@ -311,6 +317,7 @@ pub async fn send(
                         return Err(format!("a message was refused: {text}"));
                     }
                     answered += 1;
+                    stats.acknowledged();
                 }
             }
             _ = ticker.tick(), if may_send && options.mode == Mode::Paced => {

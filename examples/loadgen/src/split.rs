@@ -65,7 +65,11 @@ pub async fn agents(options: Options) -> Result<(), String> {
     }
     let rss_connected = options.server_pid.and_then(report::server_memory);
     let line = ready_line(&options);
-    eprintln!();
+    eprintln!(
+        "\n{k} agents {} in {:.1} s",
+        if options.idle { "connected" } else { "online" },
+        start.elapsed().as_secs_f64()
+    );
     println!("{line}");
     if let Some(path) = &options.ready_file {
         write_ready_file(path, &line)?;
@@ -210,6 +214,7 @@ pub async fn visitors(mut options: Options) -> Result<(), String> {
             .map_err(|_| format!("{} did not appear in time", path.display()))?;
         adopt_run(&mut options, &line)?;
     }
+    crate::fit_window(&mut options);
     let options = Arc::new(options);
     let k = options.conversations;
     let stats = Arc::new(Stats::default());
@@ -239,6 +244,16 @@ pub async fn visitors(mut options: Options) -> Result<(), String> {
         );
     }
     let rss_connected = options.server_pid.and_then(report::server_memory);
+    eprintln!(
+        "\n{} visitors {} in {:.1} s",
+        k - not_set_up.0,
+        if options.idle {
+            "connected"
+        } else {
+            "have their chats' agents"
+        },
+        start.elapsed().as_secs_f64()
+    );
     if options.idle {
         tokio::time::sleep(Duration::from_secs(options.hold)).await;
         progress.stop();
@@ -252,10 +267,7 @@ pub async fn visitors(mut options: Options) -> Result<(), String> {
         remove_ready_file(&options);
         std::process::exit(if not_set_up.0 == 0 { 0 } else { 1 });
     }
-    eprintln!(
-        "\nall {} chats have their agents; sending",
-        k - not_set_up.0
-    );
+    eprintln!("sending");
     let started = Instant::now();
     gate.go();
     let mut errors = Vec::new();

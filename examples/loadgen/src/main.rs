@@ -88,6 +88,10 @@ pub struct Options {
     /// Messages per second per conversation in paced mode (R).
     #[arg(long, short = 'r', default_value_t = 10.0)]
     pub rate: f64,
+    /// Paced mode: start the visitors' clocks spread over one period instead of all at
+    /// once (otherwise every period begins with a burst of K messages).
+    #[arg(long)]
+    pub spread: bool,
     /// Message size in bytes.
     #[arg(long, default_value_t = 100)]
     pub size: usize,

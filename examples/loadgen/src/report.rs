@@ -102,7 +102,11 @@ impl Progress {
                     .lock()
                     .expect("stats lock")
                     .value_at_quantile(0.99);
-                let mode = options.mode.name();
+                let mode = if options.idle && options.side != Side::Both {
+                    "idle"
+                } else {
+                    options.mode.name()
+                };
                 let connections = stats.connections.load(Ordering::Relaxed);
                 let chats = stats.chats.load(Ordering::Relaxed);
                 let sent = stats.sent.load(Ordering::Relaxed);
@@ -194,10 +198,10 @@ fn heading(options: &Options) -> String {
         options.conversations,
         options.messages,
         options.size,
-        if options.mode == Mode::Paced {
-            format!(" R={}", options.rate)
-        } else {
-            String::new()
+        match options.mode {
+            Mode::Paced if options.spread => format!(" R={} spread", options.rate),
+            Mode::Paced => format!(" R={}", options.rate),
+            Mode::Flood => String::new(),
         }
     )
 }

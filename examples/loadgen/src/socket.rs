@@ -293,7 +293,14 @@ pub async fn send(
     let total = options.messages;
     let (mut sent, mut answered) = (0usize, 0usize);
     let period = Duration::from_secs_f64(1.0 / options.rate.max(0.001));
-    let mut ticker = tokio::time::interval(period);
+    // Visitors started together tick together: K messages in one burst every period,
+    // whose queueing the latency would measure unless spread over the period.
+    let offset = if options.spread {
+        period.mul_f64(index as f64 / options.conversations.max(1) as f64)
+    } else {
+        Duration::ZERO
+    };
+    let mut ticker = tokio::time::interval_at(Instant::now() + offset, period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let prefix = format!(
         r#"{{"type":"command","command":{{"type":"send_message","session_id":"{session_id}","body":""#

@@ -60,6 +60,11 @@ impl Stats {
         self.acknowledged.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Messages received so far.
+    pub fn delivered(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
     /// A chat got its agent.
     pub fn chat(&self) {
         self.chats.fetch_add(1, Ordering::Relaxed);
@@ -233,7 +238,12 @@ pub fn finish(options: &Options, stats: &Stats, elapsed: Duration, server: Optio
 
 /// The agents side's report: what arrived, over the span from the first message's send
 /// to the last one's delivery.
-pub fn agents(options: &Options, stats: &Stats, timed_out: bool, server: Option<(u64, u64)>) {
+pub fn agents(
+    options: &Options,
+    stats: &Stats,
+    cut_short: Option<&str>,
+    server: Option<(u64, u64)>,
+) {
     let received = stats.received.load(Ordering::Relaxed);
     let expected = (options.conversations * options.messages) as u64;
     let chats = stats.chats.load(Ordering::Relaxed);
@@ -251,29 +261,28 @@ pub fn agents(options: &Options, stats: &Stats, timed_out: bool, server: Option<
         );
         latency(stats);
     }
-    if timed_out {
+    if let Some(when) = cut_short {
         println!(
-            "timed out: {} messages missing after {} s",
-            expected - received.min(expected),
-            options.timeout
+            "stopped waiting {when}: {} messages missing",
+            expected - received.min(expected)
         );
     }
     memory("server", server);
 }
 
 /// What the visitors side sent.
-pub struct Sent<'a> {
+pub struct Sent {
     /// From the start signal to the last acknowledgement.
     pub elapsed: Duration,
     /// Conversations that could not be set up, and the first reason.
     pub not_set_up: (usize, Option<String>),
     /// Conversations that failed while sending, and the first reason.
-    pub failed: (usize, Option<&'a str>),
+    pub failed: (usize, Option<String>),
 }
 
 /// The visitors side's report: what it sent (every message counted was acknowledged,
 /// that is committed, by the server).
-pub fn visitors(options: &Options, stats: &Stats, sent: &Sent<'_>, server: Option<(u64, u64)>) {
+pub fn visitors(options: &Options, stats: &Stats, sent: &Sent, server: Option<(u64, u64)>) {
     let count = stats.sent.load(Ordering::Relaxed);
     let elapsed = sent.elapsed.as_secs_f64();
     println!("{}", heading(options));
@@ -294,10 +303,10 @@ pub fn visitors(options: &Options, stats: &Stats, sent: &Sent<'_>, server: Optio
             error.as_deref().unwrap_or_default()
         );
     }
-    if let (failures @ 1.., error) = sent.failed {
+    if let (failures @ 1.., error) = &sent.failed {
         println!(
             "failed while sending: {failures} conversations (first: {})",
-            error.unwrap_or_default()
+            error.as_deref().unwrap_or_default()
         );
     }
     memory("server", server);

@@ -42,18 +42,21 @@ pub async fn agents(options: Options) -> Result<(), String> {
     let progress = Progress::start(stats.clone(), options.clone());
     eprintln!("connecting {k} agents");
     let gate = Arc::new(Gate::new(k));
+    let finished = Arc::new(Gate::new(k));
     let slots = Arc::new(Semaphore::new(options.connect_parallel.max(1)));
     let start = tokio::time::Instant::now();
-    let mut tasks = Vec::with_capacity(k);
     for index in 0..k {
-        tasks.push(tokio::spawn(agent(
-            index,
-            options.clone(),
-            stats.clone(),
-            gate.clone(),
+        tokio::spawn(agent(
+            Agent {
+                index,
+                options: options.clone(),
+                stats: stats.clone(),
+                gate: gate.clone(),
+                finished: finished.clone(),
+            },
             slots.clone(),
             socket::connect_time(&options, start, index, 1),
-        )));
+        ));
     }
     let (failed, error) = gate.settled().await;
     if failed > 0 {
@@ -91,37 +94,51 @@ pub async fn agents(options: Options) -> Result<(), String> {
         );
         std::process::exit(0);
     }
-    let all = futures_util::future::join_all(tasks);
-    let outcome = tokio::time::timeout(Duration::from_secs(options.timeout), all).await;
-    progress.stop();
-    let errors: Vec<String> = match &outcome {
-        Ok(results) => results
-            .iter()
-            .filter_map(|result| match result {
-                Ok(Ok(())) => None,
-                Ok(Err(error)) => Some(error.clone()),
-                Err(error) => Some(error.to_string()),
-            })
-            .collect(),
-        Err(_) => Vec::new(),
+    let timeout = Duration::from_secs(options.timeout);
+    let (failed, cut_short) = tokio::select! {
+        (failed, error) = finished.settled() => ((failed, error), None),
+        () = tokio::time::sleep(timeout) => {
+            ((0, None), Some(format!("after {} s", options.timeout)))
+        }
+        () = visitors_gone(&options, &stats) => {
+            ((0, None), Some("after the visitors side finished".to_owned()))
+        }
     };
-    let timed_out = outcome.is_err();
+    progress.stop();
     report::agents(
         &options,
         &stats,
-        timed_out,
+        cut_short.as_deref(),
         options.server_pid.and_then(report::server_memory),
     );
-    if let Some(first) = errors.first() {
+    if let (failed @ 1.., error) = failed {
         return Err(format!(
-            "{} agent connections failed (first: {first})",
-            errors.len()
+            "{failed} agent connections failed (first: {})",
+            error.unwrap_or_default()
         ));
     }
-    if timed_out {
-        return Err("not every message arrived in time".into());
+    if cut_short.is_some() {
+        return Err("not every message arrived".into());
     }
     Ok(())
+}
+
+/// Resolves once the visitors side has removed the ready file (it has finished) and
+/// nothing more arrived for 5 s; never without a ready file.
+async fn visitors_gone(options: &Options, stats: &Stats) {
+    let Some(path) = &options.ready_file else {
+        return std::future::pending().await;
+    };
+    while path.exists() {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    loop {
+        let before = stats.delivered();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        if stats.delivered() == before {
+            return;
+        }
+    }
 }
 
 /// Creates the ready file whole: the visitors side must never read half of it.
@@ -132,56 +149,77 @@ fn write_ready_file(path: &Path, line: &str) -> Result<(), String> {
         .map_err(|error| format!("writing {}: {error}", path.display()))
 }
 
-/// One agent: connects, goes online, takes its chat and counts its messages.
-async fn agent(
+/// One agent's shared state.
+struct Agent {
     index: usize,
     options: Arc<Options>,
     stats: Arc<Stats>,
+    /// Counts it in once online.
     gate: Arc<Gate>,
-    slots: Arc<Semaphore>,
-    connect_at: Option<tokio::time::Instant>,
-) -> Result<(), String> {
+    /// Counts it in once its M messages arrived.
+    finished: Arc<Gate>,
+}
+
+/// One agent: connects, goes online, takes its chat and counts its messages, then holds
+/// its connection until the process ends.
+async fn agent(agent: Agent, slots: Arc<Semaphore>, connect_at: Option<tokio::time::Instant>) {
     if let Some(at) = connect_at {
         tokio::time::sleep_until(at).await;
     }
     let slot = slots.acquire().await.expect("never closed");
-    let set_up = async {
-        let token = token(&options, &agent_id(&options, index), "agent");
-        let mut socket = hello(&ws_url(&options), &token).await?;
-        let mut assigned = false;
-        if !options.idle {
-            let (_, early) = request(
-                &mut socket,
-                json!({"type": "set_agent_status", "status": "online"}),
-            )
-            .await?;
-            assigned = early
-                .iter()
-                .any(|frame| frame["event"]["type"] == "session_assigned");
-        }
-        Ok::<_, String>((socket, assigned))
-    };
-    let (mut socket, assigned) = match set_up.await {
+    let (socket, assigned) = match agent_online(&agent).await {
         Ok(set_up) => set_up,
         Err(error) => {
-            gate.failed(&error);
-            return Err(error);
+            agent.gate.failed(&error);
+            agent.finished.failed(&error);
+            return;
         }
     };
     drop(slot);
-    stats.connected(1);
-    gate.ready();
-    if options.idle {
+    agent.stats.connected(1);
+    agent.gate.ready();
+    if agent.options.idle {
         hold(socket).await;
-        return Ok(());
+        return;
     }
     if assigned {
-        stats.chat();
+        agent.stats.chat();
     }
-    // Read from the start: the chat comes whenever the visitors side starts it, and a
-    // socket that is not read answers no heartbeat.
+    match agent_receive(&agent, socket).await {
+        // An agent that leaves puts its chat back in line for the agents still waiting:
+        // the connection stays open until the report.
+        Ok(socket) => {
+            agent.finished.ready();
+            hold(socket).await;
+        }
+        Err(error) => agent.finished.failed(&error),
+    }
+}
+
+/// Connects and goes online; whether a chat came with the status reply.
+async fn agent_online(agent: &Agent) -> Result<(Socket, bool), String> {
+    let options = &agent.options;
+    let token = token(options, &agent_id(options, agent.index), "agent");
+    let mut socket = hello(&ws_url(options), &token).await?;
+    let mut assigned = false;
+    if !options.idle {
+        let (_, early) = request(
+            &mut socket,
+            json!({"type": "set_agent_status", "status": "online"}),
+        )
+        .await?;
+        assigned = early
+            .iter()
+            .any(|frame| frame["event"]["type"] == "session_assigned");
+    }
+    Ok((socket, assigned))
+}
+
+/// Reads from the start: the chat comes whenever the visitors side starts it, and a socket
+/// that is not read answers no heartbeat.
+async fn agent_receive(agent: &Agent, mut socket: Socket) -> Result<Socket, String> {
     let mut received = 0;
-    while received < options.messages {
+    while received < agent.options.messages {
         let message = socket
             .next()
             .await
@@ -195,13 +233,12 @@ async fn agent(
         }
         if let Some(sent_at) = sent_at(&text) {
             received += 1;
-            stats.received(sent_at, now_micros());
+            agent.stats.received(sent_at, now_micros());
         } else if text.contains(r#""type":"session_assigned""#) {
-            stats.chat();
+            agent.stats.chat();
         }
     }
-    let _ = socket.close(None).await;
-    Ok(())
+    Ok(socket)
 }
 
 /// The visitors side.
@@ -221,19 +258,22 @@ pub async fn visitors(mut options: Options) -> Result<(), String> {
     let progress = Progress::start(stats.clone(), options.clone());
     eprintln!("connecting {k} visitors (run {})", options.run_id);
     let gate = Arc::new(Gate::new(k));
+    let finished = Arc::new(Gate::new(k));
     let slots = Arc::new(Semaphore::new(options.connect_parallel.max(1)));
     let start = tokio::time::Instant::now();
-    let mut tasks = Vec::with_capacity(k);
     for index in 0..k {
-        tasks.push(tokio::spawn(visitor(
-            index,
-            options.clone(),
-            stats.clone(),
-            gate.clone(),
+        tokio::spawn(visitor(
+            Visitor {
+                index,
+                options: options.clone(),
+                stats: stats.clone(),
+                gate: gate.clone(),
+                finished: finished.clone(),
+            },
             slots.clone(),
             socket::connect_time(&options, start, index, 1),
             deadline,
-        )));
+        ));
     }
     let not_set_up = gate.settled().await;
     if not_set_up.0 > 0 {
@@ -270,20 +310,13 @@ pub async fn visitors(mut options: Options) -> Result<(), String> {
     eprintln!("sending");
     let started = Instant::now();
     gate.go();
-    let mut errors = Vec::new();
-    for task in tasks {
-        match task.await {
-            Ok(Ok(()) | Err(VisitorError::NotSetUp)) => {}
-            Ok(Err(VisitorError::Sending(error))) => errors.push(error),
-            Err(error) => errors.push(error.to_string()),
-        }
-    }
+    let failed = finished.settled().await;
     let elapsed = started.elapsed();
     progress.stop();
     let sent = Sent {
         elapsed,
         not_set_up: not_set_up.clone(),
-        failed: (errors.len(), errors.first().map(String::as_str)),
+        failed,
     };
     report::visitors(
         &options,
@@ -292,7 +325,7 @@ pub async fn visitors(mut options: Options) -> Result<(), String> {
         options.server_pid.and_then(report::server_memory),
     );
     remove_ready_file(&options);
-    if not_set_up.0 + errors.len() > 0 {
+    if not_set_up.0 + sent.failed.0 > 0 {
         return Err("some conversations failed".into());
     }
     Ok(())
@@ -341,71 +374,93 @@ fn remove_ready_file(options: &Options) {
     }
 }
 
-/// Why a visitor did not finish.
-enum VisitorError {
-    /// It was never set up; the gate has counted it and kept the reason.
-    NotSetUp,
-    /// It failed while waiting for the start or sending.
-    Sending(String),
-}
-
-/// One visitor: connects, starts its chat, waits for its agent and the start, sends.
-async fn visitor(
+/// One visitor's shared state.
+struct Visitor {
     index: usize,
     options: Arc<Options>,
     stats: Arc<Stats>,
+    /// Counts it in once its chat has an agent.
     gate: Arc<Gate>,
+    /// Counts it in once its M messages are acknowledged (or it was never set up).
+    finished: Arc<Gate>,
+}
+
+/// One visitor: connects, starts its chat, waits for its agent and the start, sends, then
+/// holds its connection until the process ends.
+async fn visitor(
+    visitor: Visitor,
     slots: Arc<Semaphore>,
     connect_at: Option<tokio::time::Instant>,
     deadline: tokio::time::Instant,
-) -> Result<(), VisitorError> {
+) {
     if let Some(at) = connect_at {
         tokio::time::sleep_until(at).await;
     }
     let slot = slots.acquire().await.expect("never closed");
-    let set_up = async {
-        let token = token(&options, &visitor_id(&options, index), "user");
-        let mut socket = hello(&ws_url(&options), &token).await?;
-        let mut session_id = String::new();
-        if !options.idle {
-            let (reply, early) = request(&mut socket, json!({"type": "start_session"})).await?;
-            session_id = reply["session_id"].as_str().unwrap_or_default().to_owned();
-            // Events sent before the agent's assignment would not reach the agent live.
-            let active = reply["status"] == "active"
-                || early.iter().any(|frame| is_active(frame, &session_id));
-            if !active {
-                tokio::time::timeout_at(deadline, wait_active(&mut socket, &session_id))
-                    .await
-                    .map_err(|_| "no agent took the chat in time".to_owned())??;
-            }
-        }
-        Ok::<_, String>((socket, session_id))
-    };
-    let (mut socket, session_id) = match set_up.await {
-        Ok(set_up) => set_up,
-        Err(error) => {
-            gate.failed(&error);
-            return Err(VisitorError::NotSetUp);
-        }
+    let set_up = tokio::time::timeout_at(deadline, visitor_chat(&visitor)).await;
+    let (mut socket, session_id) = match set_up {
+        Ok(Ok(set_up)) => set_up,
+        Ok(Err(error)) => return visitor.not_set_up(&error),
+        Err(_) => return visitor.not_set_up("no agent took the chat in time"),
     };
     drop(slot);
-    stats.connected(1);
-    if !options.idle {
-        stats.chat();
+    visitor.stats.connected(1);
+    if !visitor.options.idle {
+        visitor.stats.chat();
     }
-    gate.ready();
-    if options.idle {
+    visitor.gate.ready();
+    if visitor.options.idle {
         hold(socket).await;
-        return Ok(());
+        return;
     }
-    gate.wait_reading(&mut socket)
+    let sending = async {
+        visitor.gate.wait_reading(&mut socket).await?;
+        let options = &visitor.options;
+        socket::send(
+            &mut socket,
+            options,
+            visitor.index,
+            &session_id,
+            &visitor.stats,
+        )
         .await
-        .map_err(VisitorError::Sending)?;
-    socket::send(&mut socket, &options, index, &session_id, &stats)
-        .await
-        .map_err(VisitorError::Sending)?;
-    let _ = futures_util::SinkExt::close(&mut socket).await;
-    Ok(())
+    };
+    match sending.await {
+        // A visitor who leaves ends a chat while others still run: the connection stays
+        // open until the report.
+        Ok(()) => {
+            visitor.finished.ready();
+            hold(socket).await;
+        }
+        Err(error) => visitor.finished.failed(&error),
+    }
+}
+
+impl Visitor {
+    fn not_set_up(&self, error: &str) {
+        self.gate.failed(error);
+        // Nothing to wait for: counted as finished, its failure kept by the set-up gate.
+        self.finished.ready();
+    }
+}
+
+/// Connects and, unless idle, starts the chat and waits until an agent has it.
+async fn visitor_chat(visitor: &Visitor) -> Result<(Socket, String), String> {
+    let options = &visitor.options;
+    let token = token(options, &visitor_id(options, visitor.index), "user");
+    let mut socket = hello(&ws_url(options), &token).await?;
+    let mut session_id = String::new();
+    if !options.idle {
+        let (reply, early) = request(&mut socket, json!({"type": "start_session"})).await?;
+        session_id = reply["session_id"].as_str().unwrap_or_default().to_owned();
+        // Messages sent before an agent holds the chat would not reach the agent live.
+        let active =
+            reply["status"] == "active" || early.iter().any(|frame| is_active(frame, &session_id));
+        if !active {
+            wait_active(&mut socket, &session_id).await?;
+        }
+    }
+    Ok((socket, session_id))
 }
 
 fn is_active(frame: &serde_json::Value, session_id: &str) -> bool {

@@ -9,37 +9,51 @@
 //! # One process or two
 //!
 //! By default (`--side both`) one process holds both ends of every conversation: 2K
-//! sockets. Where the open-file limit per process is lower than that (at K=10,000 it must
-//! be above 20,000), split the load over two processes on the same machine:
+//! sockets, more than a process may open where its file limit is 20,000 and K is 10,000.
+//! Split the run over two processes on the same machine instead, each holding K sockets:
 //!
-//! - `--side agents` creates the K agents, connects them, sets them online (each takes one
-//!   chat and accepts it at once), prints a `ready` line on stdout (and writes
-//!   `--ready-file` when given), then receives and measures: when all K×M messages have
-//!   arrived, or `--timeout` seconds after it was ready, it reports the delivered rate and
-//!   the latency percentiles.
-//! - `--side visitors`, started once the agents side is ready, connects the K visitors,
-//!   starts their chats (the server routes each one to a free agent, so the two sides need
-//!   no pairing of their own), waits until every chat has its agent, sends, and reports
-//!   what it sent and the server's memory.
+//! - `--side agents` creates the K agents (each takes one chat and accepts it at once),
+//!   connects them and sets them online, then prints `ready run=ID k=K m=M` on stdout and
+//!   writes the same line to `--ready-file` when given. It counts and times what arrives,
+//!   and reports the delivered rate (from the first message's send to the last delivery)
+//!   and the latency percentiles once all K×M messages have arrived; or, with what did
+//!   arrive, `--timeout` seconds after it was ready, or 5 s after the visitors side
+//!   finished with messages still missing.
+//! - `--side visitors` connects the K visitors, starts their chats, waits until each has
+//!   its agent, sends, and reports what it sent and the server acknowledged (committed).
+//!   With `--ready-file` it first waits for that file (so both sides may be started
+//!   together), takes the run id from it, refuses one of another K or M, and removes the
+//!   file when it finishes.
 //!
-//! Give both sides the same `-k`, `-m`, `--mode` and `--run-id`. Messages carry their send
-//! time in microseconds since the epoch, so latency is measured across the two processes
-//! by the machine's one clock. With `--ready-file`, the visitors side waits for the file
-//! (so both may be started together), takes the run id from it when `--run-id` is not
-//! given, refuses a file of another K or M, and removes the file when it finishes; in
-//! `--idle` mode the agents side holds its connections until then.
+//! The sides need no pairing of their own: every agent is online with room for one chat,
+//! so the server routes the K chats to the K agents, one each. Messages carry their send
+//! time (µs since the epoch), so latency is measured across the two processes by the
+//! machine's one clock. Give both sides the same `-k`, `-m` and `--mode`. The run id only
+//! keeps a run's identities apart from earlier runs'; the visitors side takes the agents
+//! side's from the ready file. Use a new database for each run all the same: agents of an
+//! earlier run may still be online, or hold chats.
 //!
-//! K=10,000 in flood mode:
+//! The server holds all 2K sockets: its own file limit must exceed 2K plus the few files
+//! it keeps open, or the last connections are never accepted (they fail here after 60 s).
+//!
+//! K=10,000, flood (the agents side's report is in `agents.txt`):
 //!
 //! ```sh
-//! switchboard-loadgen --side agents   -k 10000 -m 100 --run-id r1 --ready-file /tmp/lg.ready \
+//! switchboard-loadgen --side agents -k 10000 -m 100 --ready-file lg.ready \
 //!     --erp-secret SECRET --server-pid PID > agents.txt &
-//! switchboard-loadgen --side visitors -k 10000 -m 100 --run-id r1 --ready-file /tmp/lg.ready \
+//! switchboard-loadgen --side visitors -k 10000 -m 100 --ready-file lg.ready \
 //!     --erp-secret SECRET --server-pid PID
 //! wait; cat agents.txt
 //! ```
 //!
-//! Without a ready file, start the visitors side once `agents.txt` has its `ready` line.
+//! Paced: add `--mode paced -r 1 --spread` to both. Idle (memory of 2K open connections):
+//! `--idle` on both, with a long `--hold` on the agents side (it holds its connections
+//! until the visitors side removes the ready file, at most that long). Without a ready
+//! file, start the visitors side once the agents side has printed its `ready` line.
+//!
+//! In flood mode, all visitors together keep at most `--max-in-flight` messages
+//! unanswered (the window per visitor shrinks at large K): beyond its engine queue the
+//! server refuses commands as `overloaded`, which fails the run.
 
 mod report;
 mod setup;
@@ -61,19 +75,21 @@ use socket::{Conversation, Gate};
     name = "switchboard-loadgen",
     version,
     about,
-    after_help = "Split over two processes (the agents side first; both on one machine):\n  \
-        switchboard-loadgen --side agents   -k 10000 -m 100 --run-id r1 --ready-file /tmp/lg.ready \
+    after_help = "Split over two processes on one machine (each holds K sockets instead of 2K):\n  \
+        switchboard-loadgen --side agents   -k 10000 -m 100 --ready-file lg.ready \
         --erp-secret SECRET > agents.txt &\n  \
-        switchboard-loadgen --side visitors -k 10000 -m 100 --run-id r1 --ready-file /tmp/lg.ready \
-        --erp-secret SECRET\n\
-        The agents side reports delivery and latency; the visitors side reports what it sent."
+        switchboard-loadgen --side visitors -k 10000 -m 100 --ready-file lg.ready \
+        --erp-secret SECRET\n  \
+        wait; cat agents.txt\n\
+        The agents side reports delivery and latency once all K*M messages arrived; the visitors \
+        side reports what it sent. Use a new database for each run."
 )]
 pub struct Options {
     /// The server's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub base: String,
     /// Which end of the conversations this process runs: both, or one of them with the
-    /// other in a second process (for when 2K sockets exceed one process's file limit).
+    /// other in a second process (when 2K sockets exceed one process's file limit).
     #[arg(long, value_enum, default_value_t = Side::Both)]
     pub side: Side,
     /// Conversations (K): K visitor and K agent connections.
@@ -99,9 +115,10 @@ pub struct Options {
     #[arg(long, default_value_t = 32)]
     pub window: usize,
     /// Flood mode: most unanswered messages of all visitors together; the window shrinks
-    /// to keep K × window under it, because the server refuses commands (`overloaded`)
-    /// beyond its engine queue of 65,536.
-    #[arg(long, default_value_t = 50_000)]
+    /// to keep K × window within it, because the server refuses commands (`overloaded`)
+    /// beyond its engine queue of 65,536 (the default leaves K up to 2,048 at a window
+    /// of 32).
+    #[arg(long, default_value_t = 65_536)]
     pub max_in_flight: usize,
     /// Only open the connections and hold them idle (for the memory figure).
     #[arg(long)]
@@ -117,13 +134,13 @@ pub struct Options {
     /// allows).
     #[arg(long, default_value_t = 0.0)]
     pub connect_rate: f64,
-    /// Split mode: the file the agents side creates when ready, the visitors side waits
-    /// for and removes when done.
+    /// Split mode: the file the agents side writes its ready line to; the visitors side
+    /// waits for it, takes the run id from it and removes it when done.
     #[arg(long)]
     pub ready_file: Option<PathBuf>,
-    /// Split mode: seconds the agents side waits, once ready, for all messages (it then
-    /// reports what arrived), and the visitors side waits for the ready file and for its
-    /// chats' agents.
+    /// Split mode: seconds the agents side waits, once ready, for all messages before it
+    /// reports what arrived; seconds the visitors side waits for the ready file and for
+    /// its chats' agents.
     #[arg(long, default_value_t = 600)]
     pub timeout: u64,
     /// The tenant's domain.
@@ -142,8 +159,8 @@ pub struct Options {
     #[arg(long)]
     pub server_pid: Option<u32>,
     /// Distinguishes the identities of this run from earlier runs on the same database
-    /// (default: from the clock; in split mode give both sides the same one, or let the
-    /// visitors side read it from the ready file).
+    /// (default: from the clock; the visitors side of a split run takes the agents side's
+    /// from the ready file).
     #[arg(long, default_value_t = default_run_id(), hide_default_value = true)]
     pub run_id: String,
     /// Set when --run-id was given rather than defaulted.

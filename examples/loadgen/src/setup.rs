@@ -16,7 +16,8 @@ pub fn visitor_id(options: &Options, index: usize) -> String {
     format!("lg-{}-v{index}@load.test", options.run_id)
 }
 
-/// Logs the administrator in and creates one auto-accepting agent per conversation.
+/// Logs the administrator in and creates one auto-accepting agent per conversation (making
+/// room for them under the tenant's staff limit when needed).
 pub async fn create_agents(options: &Options) -> Result<(), String> {
     let http = reqwest::Client::new();
     let login: Value = http
@@ -33,6 +34,7 @@ pub async fn create_agents(options: &Options) -> Result<(), String> {
         .as_str()
         .ok_or_else(|| format!("login refused: {login}"))?
         .to_owned();
+    make_room(options, &http, &token).await?;
     let results: Vec<Result<(), String>> = futures_util::stream::iter(0..options.conversations)
         .map(|index| {
             let (http, token) = (http.clone(), token.clone());
@@ -66,6 +68,48 @@ pub async fn create_agents(options: &Options) -> Result<(), String> {
         .collect()
         .await;
     results.into_iter().collect()
+}
+
+/// Raises the tenant's staff limit when the run's agents would not fit under it: the
+/// default (10,000) is just below what K=10,000 needs with the tenant's own staff.
+async fn make_room(options: &Options, http: &reqwest::Client, token: &str) -> Result<(), String> {
+    let get = |path: &str| {
+        http.get(format!("{}/api/v1/admin/{path}", options.base))
+            .bearer_auth(token)
+            .send()
+    };
+    let users: Value = get("users")
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|error| format!("listing users: {error}"))?
+        .json()
+        .await
+        .map_err(|error| format!("listing users: {error}"))?;
+    let mut settings: Value = get("settings")
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|error| format!("reading the tenant settings: {error}"))?
+        .json()
+        .await
+        .map_err(|error| format!("reading the tenant settings: {error}"))?;
+    let staff = users["users"].as_array().map_or(0, Vec::len);
+    let needed = (staff + options.conversations) as u64;
+    let limit = settings["limits"]["max_agents"]
+        .as_u64()
+        .unwrap_or(u64::MAX);
+    if limit >= needed {
+        return Ok(());
+    }
+    eprintln!("raising the tenant's staff limit from {limit} to {needed}");
+    settings["limits"]["max_agents"] = json!(needed);
+    http.put(format!("{}/api/v1/admin/settings", options.base))
+        .bearer_auth(token)
+        .json(&settings)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|error| format!("raising the staff limit: {error}"))?;
+    Ok(())
 }
 
 /// A token signed with the tenant's ERP secret: a visitor, or an agent by single sign-on.

@@ -12,8 +12,9 @@ use std::time::Duration;
 use switchboard_store::{Durability, StoreError, WalCheckpointer};
 use tokio::sync::watch;
 
-/// Pause between checkpoints.
-const INTERVAL: Duration = Duration::from_millis(100);
+/// Pause between checkpoints: each copies up to a second of commits, and syncs the
+/// database once for them.
+const INTERVAL: Duration = Duration::from_millis(1_000);
 
 /// Starts the checkpoint thread; it stops when `stop` turns true (or its sender goes).
 pub fn spawn(

@@ -233,11 +233,13 @@ fn main() -> std::process::ExitCode {
 /// `--max-in-flight`, and says so.
 pub fn fit_window(options: &mut Options) {
     let k = options.conversations.max(1);
-    let fitted = (options.max_in_flight / k).clamp(1, options.window.max(1));
-    if options.mode == Mode::Flood && !options.idle && fitted < options.window {
+    // A visitor never has more unanswered than it has messages.
+    let window = options.window.min(options.messages).max(1);
+    let fitted = (options.max_in_flight / k).clamp(1, window);
+    if options.mode == Mode::Flood && !options.idle && fitted < window {
         eprintln!(
-            "flood window {fitted} per visitor instead of {}: {k} × {} would exceed --max-in-flight {}",
-            options.window, options.window, options.max_in_flight
+            "flood window {fitted} per visitor instead of {window}: {k} × {window} would exceed --max-in-flight {}",
+            options.max_in_flight
         );
         options.window = fitted;
     }

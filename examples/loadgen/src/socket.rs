@@ -215,9 +215,9 @@ pub fn ws_url(options: &Options) -> String {
 
 /// Connects and authenticates.
 pub async fn hello(url: &str, token: &str) -> Result<Socket, String> {
-    // Small frames must not wait for Nagle's algorithm.
-    // A server out of file descriptors leaves new connections unaccepted in its backlog
-    // rather than refusing them: without a limit this would wait forever.
+    // Small frames must not wait for Nagle's algorithm (the `true`). The limit is for a
+    // server out of file descriptors, which leaves new connections unaccepted in its
+    // backlog rather than refusing them.
     let (mut socket, _) = tokio::time::timeout(
         Duration::from_secs(60),
         connect_async_with_config(url, None, true),
@@ -239,7 +239,7 @@ pub async fn hello(url: &str, token: &str) -> Result<Socket, String> {
 }
 
 /// The next text frame, parsed.
-pub async fn next_json(socket: &mut Socket) -> Result<Value, String> {
+async fn next_json(socket: &mut Socket) -> Result<Value, String> {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(60), socket.next())
             .await

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::Options;
 use crate::report::{self, Progress, Sent, Stats, now_micros};
 use crate::setup::{self, agent_id, token, visitor_id};
-use crate::socket::{self, Gate, Socket, hello, hold, next_json, request, sent_at, ws_url};
+use crate::socket::{self, Gate, Socket, hello, hold, request, sent_at, ws_url};
 
 /// What the agents side prints and writes to the ready file: the run's identity and size.
 fn ready_line(options: &Options) -> String {
@@ -401,7 +401,7 @@ async fn visitor(
     let (mut socket, session_id) = match set_up {
         Ok(Ok(set_up)) => set_up,
         Ok(Err(error)) => return visitor.not_set_up(&error),
-        Err(_) => return visitor.not_set_up("no agent took the chat in time"),
+        Err(_) => return visitor.not_set_up("no chat with an agent within --timeout"),
     };
     drop(slot);
     visitor.stats.connected(1);
@@ -471,12 +471,16 @@ fn is_active(frame: &serde_json::Value, session_id: &str) -> bool {
         && event["status"] == "active"
 }
 
+/// Waits for the chat's agent; only the set-up deadline bounds the wait, since a chat
+/// may wait in line in silence for longer than a frame would be awaited otherwise.
 async fn wait_active(socket: &mut Socket, session_id: &str) -> Result<(), String> {
-    loop {
-        // Queue positions and the like keep coming while the chat waits: the deadline,
-        // not a silent socket, bounds the wait.
-        if is_active(&next_json(socket).await?, session_id) {
-            return Ok(());
+    while let Some(message) = socket.next().await {
+        if let Message::Text(text) = message.map_err(|error| error.to_string())? {
+            let frame = serde_json::from_str(&text).map_err(|error| error.to_string())?;
+            if is_active(&frame, session_id) {
+                return Ok(());
+            }
         }
     }
+    Err("the server closed the connection".into())
 }

@@ -63,6 +63,27 @@ fn session_id_of(started: &Value) -> String {
     started["session_id"].as_str().unwrap().to_owned()
 }
 
+/// Starts a chat from the widget; returns its id.
+async fn chat_id(server: &TestServer, visitor_token: &str, pre_chat: Value) -> String {
+    session_id_of(&start_chat(server, visitor_token, pre_chat).await)
+}
+
+/// An agent's action on a chat (`accept`, `resolve`, `tags`...) that must succeed; returns
+/// the answer.
+async fn agent_action(
+    server: &TestServer,
+    token: &str,
+    session_id: &str,
+    action: &str,
+    body: Value,
+) -> Value {
+    let (status, answer) = server
+        .post(&agent_path(session_id, action), token, body)
+        .await;
+    assert_eq!(status, 200, "{action}: {answer}");
+    answer
+}
+
 fn agent_path(session_id: &str, rest: &str) -> String {
     format!("/api/v1/agent/sessions/{session_id}/{rest}")
 }
@@ -203,10 +224,7 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
     assert_eq!(offer["visitor_name"], "Ana Lima");
     assert_eq!(offer["issue_type"], "billing");
     assert_eq!(offer["language"], "en");
-    let (status, accepted) = server
-        .post(&agent_path(&session_id, "accept"), &agent_token, json!({}))
-        .await;
-    assert_eq!(status, 200, "{accepted}");
+    let accepted = agent_action(&server, &agent_token, &session_id, "accept", json!({})).await;
     assert_eq!(accepted["status"], "active");
     assert_eq!(accepted["agent_id"], AGENT);
     assert_eq!(accepted["visitor"]["email"], "ana@example.com");
@@ -294,10 +312,7 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
     assert_eq!(received["event"]["message"]["body"], visitor_words);
 
     // The agent ends the chat; the visitor has the transcript e-mailed.
-    let (status, resolved) = server
-        .post(&agent_path(&session_id, "resolve"), &agent_token, json!({}))
-        .await;
-    assert_eq!(status, 200, "{resolved}");
+    agent_action(&server, &agent_token, &session_id, "resolve", json!({})).await;
     visitor
         .event_where("session_status_changed", |event| {
             event["status"] == "resolved"
@@ -650,14 +665,12 @@ async fn routing_follows_presence_online_away_and_offline() {
         availability(&server, &visitor_token).await["availability"]["agents_online"],
         1
     );
-    let first = session_id_of(
-        &start_chat(
-            &server,
-            &visitor_token,
-            json!({"name": "Dee", "initial_message": "first"}),
-        )
-        .await,
-    );
+    let first = chat_id(
+        &server,
+        &visitor_token,
+        json!({"name": "Dee", "initial_message": "first"}),
+    )
+    .await;
     bob.event_where("offered", |event| {
         event["offer"]["session_id"] == first.as_str()
     })
@@ -667,10 +680,7 @@ async fn routing_follows_presence_online_away_and_offline() {
         .await;
     assert_eq!(status, 404, "the chat was not offered to Alice: {refused}");
     assert_eq!(refused["error"]["details"]["kind"], "offer");
-    let (status, accepted) = server
-        .post(&agent_path(&first, "accept"), &bob_token, json!({}))
-        .await;
-    assert_eq!(status, 200, "{accepted}");
+    agent_action(&server, &bob_token, &first, "accept", json!({})).await;
 
     // Bob goes offline: his chat goes back to the queue, where nobody can take it.
     let offline = set_presence(&server, &bob_token, json!({"is_online": false})).await;
@@ -710,10 +720,7 @@ async fn routing_follows_presence_online_away_and_offline() {
     }
     assert_eq!(offered, BTreeSet::from([first.clone(), second.clone()]));
     for session_id in [&first, &second] {
-        let (status, accepted) = server
-            .post(&agent_path(session_id, "accept"), &alice_token, json!({}))
-            .await;
-        assert_eq!(status, 200, "{accepted}");
+        let accepted = agent_action(&server, &alice_token, session_id, "accept", json!({})).await;
         assert_eq!(accepted["agent_id"], AGENT);
     }
 }
@@ -761,67 +768,50 @@ async fn the_chat_history_lists_exactly_the_sessions_each_filter_selects() {
     let ben_token = ben["visitor_token"].as_str().unwrap().to_owned();
 
     // 1: Ana's chat with Alice, tagged billing, resolved.
-    let resolved = session_id_of(
-        &start_chat(
-            &server,
-            &ana_token,
-            json!({"name": "Ana", "initial_message": "invoice copy please"}),
-        )
-        .await,
-    );
-    let (status, _) = server
-        .post(&agent_path(&resolved, "accept"), &alice_token, json!({}))
-        .await;
-    assert_eq!(status, 200);
-    let (status, _) = server
-        .post(
-            &agent_path(&resolved, "tags"),
-            &alice_token,
-            json!({"tags": ["billing"]}),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (status, _) = server
-        .post(&agent_path(&resolved, "resolve"), &alice_token, json!({}))
-        .await;
-    assert_eq!(status, 200);
+    let resolved = chat_id(
+        &server,
+        &ana_token,
+        json!({"name": "Ana", "initial_message": "invoice copy please"}),
+    )
+    .await;
+    agent_action(&server, &alice_token, &resolved, "accept", json!({})).await;
+    agent_action(
+        &server,
+        &alice_token,
+        &resolved,
+        "tags",
+        json!({"tags": ["billing"]}),
+    )
+    .await;
+    agent_action(&server, &alice_token, &resolved, "resolve", json!({})).await;
 
     // 2: Ben's chat, picked by Bob and still active.
     go_online(&server, &bob_token).await;
     set_presence(&server, &alice_token, json!({"status": "away"})).await;
-    let active = session_id_of(
-        &start_chat(
-            &server,
-            &ben_token,
-            json!({"name": "Ben", "initial_message": "the parcel tracking shows nothing"}),
-        )
-        .await,
-    );
-    let (status, _) = server
-        .post(&agent_path(&active, "accept"), &bob_token, json!({}))
-        .await;
-    assert_eq!(status, 200);
+    let active = chat_id(
+        &server,
+        &ben_token,
+        json!({"name": "Ben", "initial_message": "the parcel tracking shows nothing"}),
+    )
+    .await;
+    agent_action(&server, &bob_token, &active, "accept", json!({})).await;
 
     // 3: Ben's sales question, waiting.
-    let waiting = session_id_of(
-        &start_chat(
-            &server,
-            &ben_token,
-            json!({"name": "Ben", "department_id": "sales", "initial_message": "bulk pricing?"}),
-        )
-        .await,
-    );
+    let waiting = chat_id(
+        &server,
+        &ben_token,
+        json!({"name": "Ben", "department_id": "sales", "initial_message": "bulk pricing?"}),
+    )
+    .await;
 
     // 4: Ana's second chat, left before anyone took it.
     set_presence(&server, &bob_token, json!({"status": "away"})).await;
-    let abandoned = session_id_of(
-        &start_chat(
-            &server,
-            &ana_token,
-            json!({"name": "Ana", "initial_message": "never mind"}),
-        )
-        .await,
-    );
+    let abandoned = chat_id(
+        &server,
+        &ana_token,
+        json!({"name": "Ana", "initial_message": "never mind"}),
+    )
+    .await;
     let (status, left) = visitor_call(
         &server,
         Method::POST,
@@ -1004,18 +994,13 @@ async fn an_administrator_edits_an_agents_profile_and_visitors_see_the_new_name(
     let presence = set_presence(&server, &alice_token, json!({"is_online": true})).await;
     assert_eq!(presence["agent_name"], "Alice Moreau");
     let (visitor_token, mut visitor) = widget_visitor(&server).await;
-    let session_id = session_id_of(
-        &start_chat(
-            &server,
-            &visitor_token,
-            json!({"name": "Fay", "initial_message": "hello"}),
-        )
-        .await,
-    );
-    let (status, _) = server
-        .post(&agent_path(&session_id, "accept"), &alice_token, json!({}))
-        .await;
-    assert_eq!(status, 200);
+    let session_id = chat_id(
+        &server,
+        &visitor_token,
+        json!({"name": "Fay", "initial_message": "hello"}),
+    )
+    .await;
+    agent_action(&server, &alice_token, &session_id, "accept", json!({})).await;
     let joined = visitor
         .event_where("session_status_changed", |event| {
             event["status"] == "active"

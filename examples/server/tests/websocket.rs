@@ -257,16 +257,18 @@ async fn open_connections(server: &TestServer) -> u64 {
     health["connections"].as_u64().unwrap()
 }
 
-#[tokio::test]
-async fn a_client_that_stops_reading_is_cut_off_while_others_are_still_served() {
-    // A short stream buffer: 16 events or 64 KiB of them.
-    let dir = TempDir::new();
-    let mut config = test_config(&dir);
-    config.resume_buffer = 16;
-    let server = TestServer::start_with(dir, config).await;
+/// A chat between an agent whose socket has a small receive buffer (once it stops reading,
+/// the connection's buffers fill after a few hundred kilobytes rather than megabytes) and
+/// an ERP user.
+struct SmallReaderChat {
+    agent: WsClient,
+    agent_token: String,
+    visitor: WsClient,
+    user: String,
+    session_id: String,
+}
 
-    // The agent's socket has a small receive buffer, so that once it stops reading the
-    // connection's buffers fill after a few hundred kilobytes rather than megabytes.
+async fn chat_with_a_small_reader(server: &TestServer) -> SmallReaderChat {
     let agent_token = server.login(AGENT).await;
     let tcp = tokio::net::TcpSocket::new_v4().unwrap();
     tcp.set_recv_buffer_size(8 * 1024).unwrap();
@@ -280,8 +282,8 @@ async fn a_client_that_stops_reading_is_cut_off_while_others_are_still_served() 
     )
     .await
     .unwrap();
-    let mut stalled = WsClient::hello(socket, &agent_token, None).await;
-    go_online(&server, &agent_token).await;
+    let mut agent = WsClient::hello(socket, &agent_token, None).await;
+    go_online(server, &agent_token).await;
 
     let user = erp_token("vera@example.com", "Vera");
     let mut visitor = WsClient::connect(&server.ws_url(), &user, None).await;
@@ -289,11 +291,45 @@ async fn a_client_that_stops_reading_is_cut_off_while_others_are_still_served() 
         .command(json!({"type": "start_session", "initial_message": "Hello"}))
         .await;
     let session_id = reply["ok"]["session_id"].as_str().unwrap().to_owned();
-    stalled.event("offered").await;
-    let (reply, _) = stalled
+    agent.event("offered").await;
+    let (reply, _) = agent
         .command(json!({"type": "accept_offer", "session_id": session_id}))
         .await;
     assert!(reply["ok"].is_object(), "{reply}");
+    SmallReaderChat {
+        agent,
+        agent_token,
+        visitor,
+        user,
+        session_id,
+    }
+}
+
+/// Waits until the server holds `expected` connections; fails with `why` after 30 s.
+async fn wait_for_connections(server: &TestServer, expected: u64, why: &str) {
+    let mut polls = 0;
+    while open_connections(server).await != expected {
+        polls += 1;
+        assert!(polls < 600, "{why}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_while_others_are_still_served() {
+    // A short stream buffer: 16 events (or 256 KiB of them, the floor of its byte bound).
+    let dir = TempDir::new();
+    let mut config = test_config(&dir);
+    config.resume_buffer = 16;
+    let server = TestServer::start_with(dir, config).await;
+
+    let SmallReaderChat {
+        agent: mut stalled,
+        agent_token,
+        mut visitor,
+        user,
+        session_id,
+    } = chat_with_a_small_reader(&server).await;
     visitor
         .event_where("message", |event| event["message"]["body"] == "Hello")
         .await;
@@ -322,16 +358,15 @@ async fn a_client_that_stops_reading_is_cut_off_while_others_are_still_served() 
         assert!(body.starts_with(&format!("{sent} ")), "in order: {sent}");
         sent += 1;
     }
-    let mut polls = 0;
-    while open_connections(&server).await == 2 {
-        polls += 1;
-        assert!(
-            polls < 600,
+    wait_for_connections(
+        &server,
+        1,
+        &format!(
             "the server still holds the connection of a client that read nothing for \
              {sent} messages"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        ),
+    )
+    .await;
 
     // The stalled client got only part of the chat before its connection ended.
     let (received, errors, ending) = drain(&mut stalled).await;
@@ -444,32 +479,13 @@ async fn a_write_the_client_never_takes_ends_the_connection_even_if_it_keeps_tal
     config.heartbeat = 1;
     let server = TestServer::start_with(dir, config).await;
 
-    let agent_token = server.login(AGENT).await;
-    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
-    tcp.set_recv_buffer_size(8 * 1024).unwrap();
-    let tcp = tcp
-        .connect(server.server.as_ref().unwrap().local_addr)
-        .await
-        .unwrap();
-    let (socket, _) = tokio_tungstenite::client_async(
-        server.ws_url(),
-        tokio_tungstenite::MaybeTlsStream::Plain(tcp),
-    )
-    .await
-    .unwrap();
-    let mut stalled = WsClient::hello(socket, &agent_token, None).await;
-    go_online(&server, &agent_token).await;
-    let user = erp_token("vera@example.com", "Vera");
-    let mut visitor = WsClient::connect(&server.ws_url(), &user, None).await;
-    let (reply, _) = visitor
-        .command(json!({"type": "start_session", "initial_message": "Hello"}))
-        .await;
-    let session_id = reply["ok"]["session_id"].as_str().unwrap().to_owned();
-    stalled.event("offered").await;
-    let (reply, _) = stalled
-        .command(json!({"type": "accept_offer", "session_id": session_id}))
-        .await;
-    assert!(reply["ok"].is_object(), "{reply}");
+    let SmallReaderChat {
+        agent: stalled,
+        visitor: _visitor,
+        user,
+        session_id,
+        ..
+    } = chat_with_a_small_reader(&server).await;
 
     let (mut writer, _unread) = stalled.socket.split();
     let talker = tokio::spawn(async move {
@@ -497,14 +513,13 @@ async fn a_write_the_client_never_takes_ends_the_connection_even_if_it_keeps_tal
         sent += 1;
     }
     assert!(sent < 4_096, "fewer events than the stream holds");
-    let mut polls = 0;
-    while open_connections(&server).await == 2 {
-        polls += 1;
-        assert!(
-            polls < 600,
+    wait_for_connections(
+        &server,
+        1,
+        &format!(
             "the server still holds a connection whose write has not moved for {sent} messages"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        ),
+    )
+    .await;
     talker.abort();
 }

@@ -15,6 +15,7 @@ use switchboard_store::query::{HistoryQuery, SessionFilter};
 use utoipa::{IntoParams, ToSchema};
 
 use super::convert;
+use super::messages::{Accepted, accepted};
 use super::openapi::{AgentStatusSchema, Authenticated, JsonBody};
 use super::schemas::{
     ContractAgentStatus, ContractMessageList, ContractMessageSent, ContractSession,
@@ -363,14 +364,11 @@ pub async fn send_message(
         client_message_id: body.client_message_id,
     };
     let (reply, at) = state.engine.execute(caller.actor.clone(), command).await?;
-    let Reply::MessageAccepted {
+    let Accepted {
         message_id,
         seq,
         duplicate,
-    } = reply
-    else {
-        return Err(ApiError::internal());
-    };
+    } = accepted(reply)?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

@@ -27,20 +27,43 @@ pub struct SendBody {
     pub client_message_id: Option<String>,
 }
 
+/// What the engine answered to a message it took.
+pub struct Accepted {
+    /// The message's id.
+    pub message_id: switchboard_core::ids::MessageId,
+    /// Its place in the chat.
+    pub seq: u64,
+    /// A retry of a message already taken (same client message id).
+    pub duplicate: bool,
+}
+
+/// Reads the engine's answer to `send_message`.
+pub fn accepted(reply: Reply) -> ApiResult<Accepted> {
+    match reply {
+        Reply::MessageAccepted {
+            message_id,
+            seq,
+            duplicate,
+        } => Ok(Accepted {
+            message_id,
+            seq,
+            duplicate,
+        }),
+        _ => Err(ApiError::internal()),
+    }
+}
+
 /// The answer to an accepted message.
 pub fn message_accepted(
     reply: Reply,
     session_id: switchboard_core::ids::SessionId,
     at: switchboard_core::Timestamp,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let Reply::MessageAccepted {
+    let Accepted {
         message_id,
         seq,
         duplicate,
-    } = reply
-    else {
-        return Err(ApiError::internal());
-    };
+    } = accepted(reply)?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

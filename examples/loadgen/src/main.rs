@@ -275,13 +275,7 @@ async fn run(mut options: Options) -> Result<(), String> {
     if options.idle {
         tokio::time::sleep(Duration::from_secs(options.hold)).await;
         progress.stop();
-        report::idle(
-            &options,
-            &stats,
-            rss_connected,
-            options.hold,
-            options.server_pid.and_then(report::server_memory),
-        );
+        report::idle(&options, &stats, rss_connected, options.hold);
         std::process::exit(0);
     }
     eprintln!("all {k} conversations are assigned; sending");

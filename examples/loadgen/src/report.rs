@@ -107,7 +107,7 @@ impl Progress {
                     .lock()
                     .expect("stats lock")
                     .value_at_quantile(0.99);
-                let mode = if options.idle && options.side != Side::Both {
+                let mode = if options.idle {
                     "idle"
                 } else {
                     options.mode.name()
@@ -171,14 +171,10 @@ fn memory(label: &str, memory: Option<(u64, u64)>) {
     }
 }
 
-/// The idle-connections report.
-pub fn idle(
-    options: &Options,
-    stats: &Stats,
-    connected: Option<(u64, u64)>,
-    held_s: u64,
-    held: Option<(u64, u64)>,
-) {
+/// The idle-connections report, after holding them `held_s` seconds; `connected` is the
+/// server's memory when they were all open.
+pub fn idle(options: &Options, stats: &Stats, connected: Option<(u64, u64)>, held_s: u64) {
+    let held = options.server_pid.and_then(server_memory);
     let open = stats.connections.load(Ordering::Relaxed);
     let k = options.conversations;
     match options.side {

@@ -362,11 +362,31 @@ async fn write_message(
 
 /// The agent's side: counts the visitor's messages and records their latency.
 async fn receive(mut socket: Socket, expected: usize, stats: Arc<Stats>) -> Result<(), String> {
+    let no_frame_for = Some(Duration::from_secs(120));
+    receive_messages(&mut socket, expected, &stats, no_frame_for, |_| {}).await?;
+    let _ = socket.close(None).await;
+    Ok(())
+}
+
+/// Reads an agent's socket until `expected` load messages have arrived, recording each
+/// one's latency; `other_event` sees every other event frame. Fails when the connection
+/// ends, or when no frame comes for `no_frame_for`.
+pub async fn receive_messages(
+    socket: &mut Socket,
+    expected: usize,
+    stats: &Stats,
+    no_frame_for: Option<Duration>,
+    mut other_event: impl FnMut(&str),
+) -> Result<(), String> {
     let mut received = 0;
     while received < expected {
-        let message = tokio::time::timeout(Duration::from_secs(120), socket.next())
-            .await
-            .map_err(|_| "no message within 120 s".to_owned())?
+        let next = match no_frame_for {
+            Some(limit) => tokio::time::timeout(limit, socket.next())
+                .await
+                .map_err(|_| format!("no message within {} s", limit.as_secs()))?,
+            None => socket.next().await,
+        };
+        let message = next
             .ok_or("the agent's connection closed")?
             .map_err(|error| error.to_string())?;
         let Message::Text(text) = message else {
@@ -375,12 +395,14 @@ async fn receive(mut socket: Socket, expected: usize, stats: Arc<Stats>) -> Resu
         if !text.starts_with(r#"{"type":"event""#) {
             continue;
         }
-        if let Some(sent_at) = sent_at(&text) {
-            received += 1;
-            stats.received(sent_at, now_micros());
+        match sent_at(&text) {
+            Some(sent_at) => {
+                received += 1;
+                stats.received(sent_at, now_micros());
+            }
+            None => other_event(&text),
         }
     }
-    let _ = socket.close(None).await;
     Ok(())
 }
 

@@ -16,9 +16,9 @@ use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::Options;
-use crate::report::{self, Progress, Sent, Stats, now_micros};
+use crate::report::{self, Progress, Sent, Stats};
 use crate::setup::{self, agent_id, token, visitor_id};
-use crate::socket::{self, Gate, Socket, hello, hold, request, sent_at, ws_url};
+use crate::socket::{self, Gate, Socket, hello, hold, request, ws_url};
 
 /// What the agents side prints and writes to the ready file: the run's identity and size.
 fn ready_line(options: &Options) -> String {
@@ -90,7 +90,6 @@ pub async fn agents(options: Options) -> Result<(), String> {
             &stats,
             rss_connected,
             ready_at.elapsed().as_secs(),
-            options.server_pid.and_then(report::server_memory),
         );
         std::process::exit(0);
     }
@@ -218,26 +217,20 @@ async fn agent_online(agent: &Agent) -> Result<(Socket, bool), String> {
 /// Reads from the start: the chat comes whenever the visitors side starts it, and a socket
 /// that is not read answers no heartbeat.
 async fn agent_receive(agent: &Agent, mut socket: Socket) -> Result<Socket, String> {
-    let mut received = 0;
-    while received < agent.options.messages {
-        let message = socket
-            .next()
-            .await
-            .ok_or("the agent's connection closed")?
-            .map_err(|error| error.to_string())?;
-        let Message::Text(text) = message else {
-            continue;
-        };
-        if !text.starts_with(r#"{"type":"event""#) {
-            continue;
-        }
-        if let Some(sent_at) = sent_at(&text) {
-            received += 1;
-            agent.stats.received(sent_at, now_micros());
-        } else if text.contains(r#""type":"session_assigned""#) {
+    // A chat handed over from an agent that left counts as this agent's.
+    let reassigned = |text: &str| {
+        if text.contains(r#""type":"session_assigned""#) {
             agent.stats.chat();
         }
-    }
+    };
+    socket::receive_messages(
+        &mut socket,
+        agent.options.messages,
+        &agent.stats,
+        None,
+        reassigned,
+    )
+    .await?;
     Ok(socket)
 }
 
@@ -297,13 +290,7 @@ pub async fn visitors(mut options: Options) -> Result<(), String> {
     if options.idle {
         tokio::time::sleep(Duration::from_secs(options.hold)).await;
         progress.stop();
-        report::idle(
-            &options,
-            &stats,
-            rss_connected,
-            options.hold,
-            options.server_pid.and_then(report::server_memory),
-        );
+        report::idle(&options, &stats, rss_connected, options.hold);
         remove_ready_file(&options);
         std::process::exit(if not_set_up.0 == 0 { 0 } else { 1 });
     }

@@ -186,6 +186,68 @@ fn typing_goes_to_the_other_side_only_on_change_and_clears_itself() {
     assert_eq!(typing, vec![true, false], "a stale indicator is cleared");
 }
 
+/// The typing events one recipient saw, in order: (who typed, started or stopped).
+fn typing_seen(h: &Harness, to: &switchboard_core::Recipient) -> Vec<(String, bool)> {
+    h.events_for(to)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Typing { side, active, .. } => Some((format!("{side:?}"), *active)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn sending_a_message_ends_the_senders_typing_indicator_before_the_message_arrives() {
+    let (mut h, session) = chat();
+    for who in [visitor("v1"), agent("alice")] {
+        h.cmd_json(
+            &who,
+            json!({"type": "set_typing", "session_id": session, "active": true}),
+        )
+        .unwrap();
+    }
+    send(&mut h, &visitor("v1"), &session, json!({})).unwrap();
+    let names = h.event_names_for(&staff("alice"));
+    let stop = names.iter().rposition(|n| *n == "typing").unwrap();
+    let message = names.iter().rposition(|n| *n == "message").unwrap();
+    assert!(
+        stop < message,
+        "the stop comes before the message: {names:?}"
+    );
+    assert_eq!(
+        typing_seen(&h, &staff("alice")),
+        vec![("Visitor".to_owned(), true), ("Visitor".to_owned(), false)]
+    );
+    assert_eq!(
+        typing_seen(&h, &visitor_r("v1")),
+        vec![("Agent".to_owned(), true)],
+        "the other side's indicator is untouched"
+    );
+
+    // The cleared indicator has no timer left to announce a second stop, and typing again
+    // is announced again.
+    h.advance(20_000);
+    assert_eq!(typing_seen(&h, &staff("alice")).len(), 2);
+    h.cmd_json(
+        &visitor("v1"),
+        json!({"type": "set_typing", "session_id": session, "active": true}),
+    )
+    .unwrap();
+    assert_eq!(
+        typing_seen(&h, &staff("alice")).last(),
+        Some(&("Visitor".to_owned(), true))
+    );
+
+    // Sending without typing first announces nothing.
+    send(&mut h, &agent("alice"), &session, json!({"body": "hi"})).unwrap();
+    send(&mut h, &agent("alice"), &session, json!({"body": "again"})).unwrap();
+    assert_eq!(
+        typing_seen(&h, &visitor_r("v1")),
+        vec![("Agent".to_owned(), true), ("Agent".to_owned(), false)]
+    );
+}
+
 #[test]
 fn internal_notes_reach_staff_and_never_the_visitor() {
     let (mut h, session) = chat();

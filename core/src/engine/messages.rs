@@ -222,6 +222,8 @@ impl TenantState {
         {
             return Ok(reply);
         }
+        let typing_side = u8::from(sender.kind != SenderKind::Visitor);
+        self.clear_typing(cx, session_id.0, typing_side);
         let (message_no, seq) = self.append_message(
             cx,
             session_id.0,

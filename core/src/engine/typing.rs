@@ -87,22 +87,36 @@ impl TenantState {
     /// Clears the agent side's typing indicator when the chat changes hands, so the visitor
     /// does not see the previous agent (or bot) typing forever.
     pub(crate) fn clear_agent_side_typing(&mut self, cx: &mut Ctx<'_>, session_no: u64) {
+        self.clear_typing(cx, session_no, 1);
+    }
+
+    /// Clears one side's typing indicator, announcing the stop if it was on: a message ends
+    /// its sender's typing (as in every chat product), and a client that shows the
+    /// indicator should not have to infer that from the message.
+    pub(crate) fn clear_typing(&mut self, cx: &mut Ctx<'_>, session_no: u64, side: u8) {
         let session = self.sessions.get_mut(&session_no).expect("live session");
-        if !session.typing[1] {
+        if !session.typing[usize::from(side)] {
             return;
         }
-        session.typing[1] = false;
-        let kind = if session.bot.is_some() {
-            SenderKind::Bot
-        } else {
-            SenderKind::Agent
-        };
+        session.typing[usize::from(side)] = false;
         cx.timers.cancel(TimerKey::Typing {
             tenant: self.no,
             session: session_no,
-            side: 1,
+            side,
         });
-        self.announce_typing(cx, session_no, 1, kind, None, false);
+        let kind = self.typing_side_kind(session_no, side);
+        self.announce_typing(cx, session_no, side, kind, None, false);
+    }
+
+    /// Who types on a side: the visitor, or the bot or agent holding the chat.
+    fn typing_side_kind(&self, session_no: u64, side: u8) -> SenderKind {
+        if side == 0 {
+            SenderKind::Visitor
+        } else if self.sessions[&session_no].bot.is_some() {
+            SenderKind::Bot
+        } else {
+            SenderKind::Agent
+        }
     }
 
     pub(crate) fn on_typing_timeout(&mut self, cx: &mut Ctx<'_>, session_no: u64, side: u8) {
@@ -113,13 +127,7 @@ impl TenantState {
             return;
         }
         session.typing[usize::from(side)] = false;
-        let kind = if side == 0 {
-            SenderKind::Visitor
-        } else if session.bot.is_some() {
-            SenderKind::Bot
-        } else {
-            SenderKind::Agent
-        };
+        let kind = self.typing_side_kind(session_no, side);
         self.announce_typing(cx, session_no, side, kind, None, false);
     }
 

@@ -515,6 +515,43 @@ fn staff_may_send_the_transcript_to_another_address_but_a_visitor_may_not() {
 }
 
 #[test]
+fn after_the_chat_ends_only_the_host_may_have_its_transcript_emailed_to_an_address_it_names() {
+    let mut h = Harness::new();
+    let session = active_chat(&mut h);
+    run(
+        &mut h,
+        &visitor("v1"),
+        json!({"type": "leave_session", "session_id": session}),
+    );
+    h.clear();
+    let by_visitor = refuse(
+        &mut h,
+        &visitor("v1"),
+        json!({"type": "email_transcript", "session_id": session}),
+    );
+    assert_eq!(by_visitor.code(), "not_found", "the engine forgot the chat");
+    let without_address = refuse(
+        &mut h,
+        &system(),
+        json!({"type": "email_transcript", "session_id": session}),
+    );
+    assert_eq!(without_address.code(), "invalid_input");
+    let never_issued = refuse(
+        &mut h,
+        &system(),
+        json!({"type": "email_transcript", "session_id": "ses_999", "email": "vera@example.com"}),
+    );
+    assert_eq!(never_issued.code(), "not_found");
+    assert!(transcript_sent_to(&h, &session).is_empty());
+    run(
+        &mut h,
+        &system(),
+        json!({"type": "email_transcript", "session_id": session, "email": "vera@example.com"}),
+    );
+    assert_eq!(transcript_sent_to(&h, &session), vec!["vera@example.com"]);
+}
+
+#[test]
 fn a_transcript_without_an_address_is_refused() {
     let mut h = Harness::new();
     h.online_agent("alice", json!({}));

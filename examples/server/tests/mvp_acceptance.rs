@@ -294,6 +294,20 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
     let stopped = agent.event("typing").await;
     assert_eq!(stopped["event"]["side"], "visitor", "{stopped}");
     assert_eq!(stopped["event"]["active"], false);
+    // Typing again, then sending: the message ends the indicator, and the agent hears of
+    // it before the message itself.
+    let (status, _) = visitor_call(
+        &server,
+        Method::POST,
+        &widget_path(&session_id, "typing"),
+        &visitor_token,
+        Some(json!({"active": true})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    agent
+        .event_where("typing", |event| event["active"] == true)
+        .await;
     let visitor_words = "Thank you, that was quick";
     let (status, sent) = visitor_call(
         &server,
@@ -304,6 +318,10 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
     )
     .await;
     assert_eq!(status, 201, "{sent}");
+    // (`event` skips what comes first, so a message ahead of the stop would be lost to
+    // the wait below.)
+    let stopped = agent.event("typing").await;
+    assert_eq!(stopped["event"]["active"], false, "{stopped}");
     let received = agent
         .event_where("message", |event| {
             event["message"]["sender"]["kind"] == "visitor"
@@ -357,8 +375,18 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
             );
         }
     }
-    // Once closed, the chat's transcript is downloaded, not e-mailed.
+    // Once closed, the visitor can still have the transcript e-mailed, to the address on
+    // the chat only.
     let (status, refused) = visitor_call(
+        &server,
+        Method::POST,
+        &widget_path(&session_id, "transcript/email"),
+        &visitor_token,
+        Some(json!({"email": "someone@example.org"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{refused}");
+    let (status, queued) = visitor_call(
         &server,
         Method::POST,
         &widget_path(&session_id, "transcript/email"),
@@ -366,8 +394,61 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
         None,
     )
     .await;
-    assert_eq!(status, 409, "{refused}");
-    assert_eq!(refused["error"]["code"], "session_ended");
+    assert_eq!(status, 202, "{queued}");
+    let mails = smtp.wait_for_mails_to("ana@example.com", 2).await;
+    let text = mails[1].text();
+    for words in [first_words, agent_words, visitor_words] {
+        assert!(
+            text.contains(words),
+            "the second mail holds {words:?}: {text}"
+        );
+    }
+    assert!(
+        smtp.mails()
+            .iter()
+            .all(|mail| mail.to.iter().all(|rcpt| rcpt != "someone@example.org")),
+        "nothing went to the address the visitor named"
+    );
+}
+
+// Beyond the list: a transcript asked for after the chat has ended still goes out, to
+// those who could send it while the chat was live.
+#[tokio::test]
+async fn after_a_chat_ends_its_last_agent_or_a_supervisor_can_still_email_the_transcript() {
+    let (server, smtp) = server_with_mail().await;
+    let admin = server.login(ADMIN).await;
+    let bob = create_staff(&server, &admin, BOB, "agent").await;
+    let agent_token = server.login(AGENT).await;
+    let _agent = online_socket(&server, &agent_token).await;
+    let (visitor_token, _visitor) = widget_visitor(&server).await;
+    let session_id = chat_id(
+        &server,
+        &visitor_token,
+        json!({"name": "Ana", "email": "ana@example.com", "initial_message": "Order 77"}),
+    )
+    .await;
+    agent_action(&server, &agent_token, &session_id, "accept", json!({})).await;
+    let closed = agent_action(&server, &agent_token, &session_id, "close", json!({})).await;
+    assert_eq!(closed["status"], "closed", "{closed}");
+
+    let email = agent_path(&session_id, "transcript/email");
+    let (status, refused) = server.post(&email, &bob, json!({})).await;
+    assert_eq!(status, 403, "another agent: {refused}");
+    let (status, queued) = server.post(&email, &agent_token, json!({})).await;
+    assert_eq!(status, 202, "{queued}");
+    let (status, queued) = server
+        .post(&email, &admin, json!({"email": "records@shop.example"}))
+        .await;
+    assert_eq!(status, 202, "{queued}");
+    for to in ["ana@example.com", "records@shop.example"] {
+        let mail = smtp.wait_for_mail_to(to).await;
+        assert!(mail.text().contains("Order 77"), "{}", mail.text());
+    }
+    let (status, refused) = server
+        .post(&email, &admin, json!({"email": "not an address"}))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(smtp.mails().len(), 2, "nothing else was sent");
 }
 
 // Acceptance: "Offline flow creates ticket/email when no agents online".

@@ -1,12 +1,13 @@
 //! Transcript downloads: a session's stored messages rendered as plain text or as a
 //! standalone HTML page (everything the visitor or an agent typed is escaped by the
-//! renderer), served as an attachment.
+//! renderer), served as an attachment; and e-mailed transcripts of chats that have ended.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use switchboard_core::Role;
+use switchboard_core::protocol::model::SessionView;
 use switchboard_core::transcript::{Audience, TranscriptInput, render_html, render_text};
+use switchboard_core::{Actor, Command, Role};
 use utoipa::IntoParams;
 
 use super::live_agent::visible_session;
@@ -105,4 +106,23 @@ pub async fn download(
         );
     }
     Ok(response)
+}
+
+/// Has the transcript of a chat that has ended e-mailed to `to`. The engine forgets chats
+/// when they end, so the server, which keeps their records and has checked the caller
+/// against them, asks as the host (the `system` actor) and names the address; the engine
+/// still checks the address and emits the e-mail effect the usual way.
+pub async fn email_ended_chat(
+    state: &SharedState,
+    caller: &Caller,
+    session: &SessionView,
+    to: Option<String>,
+) -> ApiResult<()> {
+    let host = Actor::new(caller.tenant_id(), "switchboard-server", Role::System);
+    let command = Command::EmailTranscript {
+        session_id: session.session_id,
+        email: to,
+    };
+    state.engine.execute(host, command).await?;
+    Ok(())
 }

@@ -223,17 +223,23 @@ impl SmtpSink {
 
     /// Waits (up to 15 s) for a mail to `to`; returns it.
     pub async fn wait_for_mail_to(&self, to: &str) -> Mail {
+        self.wait_for_mails_to(to, 1).await.remove(0)
+    }
+
+    /// Waits (up to 15 s) until `count` mails to `to` have arrived; returns them in order.
+    pub async fn wait_for_mails_to(&self, to: &str, count: usize) -> Vec<Mail> {
         for _ in 0..300 {
-            if let Some(mail) = self
+            let to_them: Vec<Mail> = self
                 .mails()
                 .into_iter()
-                .find(|mail| mail.to.iter().any(|rcpt| rcpt == to))
-            {
-                return mail;
+                .filter(|mail| mail.to.iter().any(|rcpt| rcpt == to))
+                .collect();
+            if to_them.len() >= count {
+                return to_them;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no mail to {to}; received: {:#?}", self.mails());
+        panic!("not {count} mails to {to}; received: {:#?}", self.mails());
     }
 }
 

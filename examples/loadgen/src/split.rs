@@ -41,23 +41,11 @@ pub async fn agents(options: Options) -> Result<(), String> {
     let stats = Arc::new(Stats::default());
     let progress = Progress::start(stats.clone(), options.clone());
     eprintln!("connecting {k} agents");
-    let gate = Arc::new(Gate::new(k));
-    let finished = Arc::new(Gate::new(k));
-    let slots = Arc::new(Semaphore::new(options.connect_parallel.max(1)));
-    let start = tokio::time::Instant::now();
-    for index in 0..k {
-        tokio::spawn(agent(
-            Agent {
-                index,
-                options: options.clone(),
-                stats: stats.clone(),
-                gate: gate.clone(),
-                finished: finished.clone(),
-            },
-            slots.clone(),
-            socket::connect_time(&options, start, index, 1),
-        ));
-    }
+    let Crowd {
+        gate,
+        finished,
+        start,
+    } = launch(&options, &stats, agent);
     let (failed, error) = gate.settled().await;
     if failed > 0 {
         progress.stop();
@@ -148,20 +136,58 @@ fn write_ready_file(path: &Path, line: &str) -> Result<(), String> {
         .map_err(|error| format!("writing {}: {error}", path.display()))
 }
 
-/// One agent's shared state.
-struct Agent {
+/// One connection of a side, and what it reports to.
+struct Member {
     index: usize,
     options: Arc<Options>,
     stats: Arc<Stats>,
-    /// Counts it in once online.
+    /// Counts it in once set up: an agent online, a visitor's chat with its agent.
     gate: Arc<Gate>,
-    /// Counts it in once its M messages arrived.
+    /// Counts it in once done: its M messages arrived (an agent) or were acknowledged (a
+    /// visitor), or it was never set up.
     finished: Arc<Gate>,
+}
+
+/// A side's K connections under way: the gates they meet at, and when they began.
+struct Crowd {
+    gate: Arc<Gate>,
+    finished: Arc<Gate>,
+    start: tokio::time::Instant,
+}
+
+/// Spawns the side's K connections, each a task `run` started at its connect time, at most
+/// `--connect-parallel` of them connecting at once.
+fn launch<F, Fut>(options: &Arc<Options>, stats: &Arc<Stats>, run: F) -> Crowd
+where
+    F: Fn(Member, Arc<Semaphore>, Option<tokio::time::Instant>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let k = options.conversations;
+    let gate = Arc::new(Gate::new(k));
+    let finished = Arc::new(Gate::new(k));
+    let slots = Arc::new(Semaphore::new(options.connect_parallel.max(1)));
+    let start = tokio::time::Instant::now();
+    for index in 0..k {
+        let member = Member {
+            index,
+            options: options.clone(),
+            stats: stats.clone(),
+            gate: gate.clone(),
+            finished: finished.clone(),
+        };
+        let connect_at = socket::connect_time(options, start, index, 1);
+        tokio::spawn(run(member, slots.clone(), connect_at));
+    }
+    Crowd {
+        gate,
+        finished,
+        start,
+    }
 }
 
 /// One agent: connects, goes online, takes its chat and counts its messages, then holds
 /// its connection until the process ends.
-async fn agent(agent: Agent, slots: Arc<Semaphore>, connect_at: Option<tokio::time::Instant>) {
+async fn agent(agent: Member, slots: Arc<Semaphore>, connect_at: Option<tokio::time::Instant>) {
     if let Some(at) = connect_at {
         tokio::time::sleep_until(at).await;
     }
@@ -196,7 +222,7 @@ async fn agent(agent: Agent, slots: Arc<Semaphore>, connect_at: Option<tokio::ti
 }
 
 /// Connects and goes online; whether a chat came with the status reply.
-async fn agent_online(agent: &Agent) -> Result<(Socket, bool), String> {
+async fn agent_online(agent: &Member) -> Result<(Socket, bool), String> {
     let options = &agent.options;
     let token = token(options, &agent_id(options, agent.index), "agent");
     let mut socket = hello(&ws_url(options), &token).await?;
@@ -216,7 +242,7 @@ async fn agent_online(agent: &Agent) -> Result<(Socket, bool), String> {
 
 /// Reads from the start: the chat comes whenever the visitors side starts it, and a socket
 /// that is not read answers no heartbeat.
-async fn agent_receive(agent: &Agent, mut socket: Socket) -> Result<Socket, String> {
+async fn agent_receive(agent: &Member, mut socket: Socket) -> Result<Socket, String> {
     // A chat handed over from an agent that left counts as this agent's.
     let reassigned = |text: &str| {
         if text.contains(r#""type":"session_assigned""#) {
@@ -250,24 +276,13 @@ pub async fn visitors(mut options: Options) -> Result<(), String> {
     let stats = Arc::new(Stats::default());
     let progress = Progress::start(stats.clone(), options.clone());
     eprintln!("connecting {k} visitors (run {})", options.run_id);
-    let gate = Arc::new(Gate::new(k));
-    let finished = Arc::new(Gate::new(k));
-    let slots = Arc::new(Semaphore::new(options.connect_parallel.max(1)));
-    let start = tokio::time::Instant::now();
-    for index in 0..k {
-        tokio::spawn(visitor(
-            Visitor {
-                index,
-                options: options.clone(),
-                stats: stats.clone(),
-                gate: gate.clone(),
-                finished: finished.clone(),
-            },
-            slots.clone(),
-            socket::connect_time(&options, start, index, 1),
-            deadline,
-        ));
-    }
+    let Crowd {
+        gate,
+        finished,
+        start,
+    } = launch(&options, &stats, move |member, slots, connect_at| {
+        visitor(member, slots, connect_at, deadline)
+    });
     let not_set_up = gate.settled().await;
     if not_set_up.0 > 0 {
         eprintln!(
@@ -361,21 +376,10 @@ fn remove_ready_file(options: &Options) {
     }
 }
 
-/// One visitor's shared state.
-struct Visitor {
-    index: usize,
-    options: Arc<Options>,
-    stats: Arc<Stats>,
-    /// Counts it in once its chat has an agent.
-    gate: Arc<Gate>,
-    /// Counts it in once its M messages are acknowledged (or it was never set up).
-    finished: Arc<Gate>,
-}
-
 /// One visitor: connects, starts its chat, waits for its agent and the start, sends, then
 /// holds its connection until the process ends.
 async fn visitor(
-    visitor: Visitor,
+    visitor: Member,
     slots: Arc<Semaphore>,
     connect_at: Option<tokio::time::Instant>,
     deadline: tokio::time::Instant,
@@ -387,8 +391,8 @@ async fn visitor(
     let set_up = tokio::time::timeout_at(deadline, visitor_chat(&visitor)).await;
     let (mut socket, session_id) = match set_up {
         Ok(Ok(set_up)) => set_up,
-        Ok(Err(error)) => return visitor.not_set_up(&error),
-        Err(_) => return visitor.not_set_up("no chat with an agent within --timeout"),
+        Ok(Err(error)) => return visitor_not_set_up(&visitor, &error),
+        Err(_) => return visitor_not_set_up(&visitor, "no chat with an agent within --timeout"),
     };
     drop(slot);
     visitor.stats.connected(1);
@@ -423,16 +427,15 @@ async fn visitor(
     }
 }
 
-impl Visitor {
-    fn not_set_up(&self, error: &str) {
-        self.gate.failed(error);
-        // Nothing to wait for: counted as finished, its failure kept by the set-up gate.
-        self.finished.ready();
-    }
+/// A visitor that could not be set up: the set-up gate keeps its failure, and with
+/// nothing to wait for it counts as finished, so the others still run.
+fn visitor_not_set_up(visitor: &Member, error: &str) {
+    visitor.gate.failed(error);
+    visitor.finished.ready();
 }
 
 /// Connects and, unless idle, starts the chat and waits until an agent has it.
-async fn visitor_chat(visitor: &Visitor) -> Result<(Socket, String), String> {
+async fn visitor_chat(visitor: &Member) -> Result<(Socket, String), String> {
     let options = &visitor.options;
     let token = token(options, &visitor_id(options, visitor.index), "user");
     let mut socket = hello(&ws_url(options), &token).await?;

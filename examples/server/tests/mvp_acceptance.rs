@@ -92,6 +92,24 @@ fn widget_path(session_id: &str, rest: &str) -> String {
     format!("/api/v1/widget/sessions/{session_id}/{rest}")
 }
 
+/// A visitor's `POST` to their chat's widget endpoint `rest`; returns status and answer.
+async fn widget_post(
+    server: &TestServer,
+    visitor_token: &str,
+    session_id: &str,
+    rest: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    visitor_call(
+        server,
+        Method::POST,
+        &widget_path(session_id, rest),
+        visitor_token,
+        body,
+    )
+    .await
+}
+
 /// Where a new chat would go, as the widget polls it.
 async fn availability(server: &TestServer, visitor_token: &str) -> Value {
     let (status, body) = visitor_call(
@@ -268,11 +286,11 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
     assert_eq!(received["event"]["message"]["sender"]["name"], "Demo Agent");
 
     // The visitor types and answers through the widget's endpoints: the agent sees both.
-    let (status, _) = visitor_call(
+    let (status, _) = widget_post(
         &server,
-        Method::POST,
-        &widget_path(&session_id, "typing"),
         &visitor_token,
+        &session_id,
+        "typing",
         Some(json!({"active": true})),
     )
     .await;
@@ -282,11 +300,11 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
         .await;
     assert_eq!(typing["event"]["side"], "visitor", "{typing}");
     assert_eq!(typing["event"]["session_id"], session_id.as_str());
-    let (status, _) = visitor_call(
+    let (status, _) = widget_post(
         &server,
-        Method::POST,
-        &widget_path(&session_id, "typing"),
         &visitor_token,
+        &session_id,
+        "typing",
         Some(json!({"active": false})),
     )
     .await;
@@ -296,11 +314,11 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
     assert_eq!(stopped["event"]["active"], false);
     // Typing again, then sending: the message ends the indicator, and the agent hears of
     // it before the message itself.
-    let (status, _) = visitor_call(
+    let (status, _) = widget_post(
         &server,
-        Method::POST,
-        &widget_path(&session_id, "typing"),
         &visitor_token,
+        &session_id,
+        "typing",
         Some(json!({"active": true})),
     )
     .await;
@@ -309,11 +327,11 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
         .event_where("typing", |event| event["active"] == true)
         .await;
     let visitor_words = "Thank you, that was quick";
-    let (status, sent) = visitor_call(
+    let (status, sent) = widget_post(
         &server,
-        Method::POST,
-        &widget_path(&session_id, "messages"),
         &visitor_token,
+        &session_id,
+        "messages",
         Some(json!({"text": visitor_words})),
     )
     .await;
@@ -336,11 +354,11 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
             event["status"] == "resolved"
         })
         .await;
-    let (status, queued) = visitor_call(
+    let (status, queued) = widget_post(
         &server,
-        Method::POST,
-        &widget_path(&session_id, "transcript/email"),
         &visitor_token,
+        &session_id,
+        "transcript/email",
         None,
     )
     .await;
@@ -356,14 +374,7 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
     }
 
     // The visitor closes the widget: the chat is closed and its transcript downloads.
-    let (status, left) = visitor_call(
-        &server,
-        Method::POST,
-        &widget_path(&session_id, "leave"),
-        &visitor_token,
-        None,
-    )
-    .await;
+    let (status, left) = widget_post(&server, &visitor_token, &session_id, "leave", None).await;
     assert_eq!(status, 200, "{left}");
     assert_eq!(left["status"], "closed");
     for format in ["text", "html"] {
@@ -377,20 +388,20 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
     }
     // Once closed, the visitor can still have the transcript e-mailed, to the address on
     // the chat only.
-    let (status, refused) = visitor_call(
+    let (status, refused) = widget_post(
         &server,
-        Method::POST,
-        &widget_path(&session_id, "transcript/email"),
         &visitor_token,
+        &session_id,
+        "transcript/email",
         Some(json!({"email": "someone@example.org"})),
     )
     .await;
     assert_eq!(status, 403, "{refused}");
-    let (status, queued) = visitor_call(
+    let (status, queued) = widget_post(
         &server,
-        Method::POST,
-        &widget_path(&session_id, "transcript/email"),
         &visitor_token,
+        &session_id,
+        "transcript/email",
         None,
     )
     .await;
@@ -893,14 +904,7 @@ async fn the_chat_history_lists_exactly_the_sessions_each_filter_selects() {
         json!({"name": "Ana", "initial_message": "never mind"}),
     )
     .await;
-    let (status, left) = visitor_call(
-        &server,
-        Method::POST,
-        &widget_path(&abandoned, "leave"),
-        &ana_token,
-        None,
-    )
-    .await;
+    let (status, left) = widget_post(&server, &ana_token, &abandoned, "leave", None).await;
     assert_eq!(status, 200, "{left}");
     assert_eq!(left["status"], "abandoned");
 

@@ -18,6 +18,8 @@ const ADMIN: &str = "admin@demo.localhost";
 /// not model WebSocket.
 const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/login"),
+    ("GET", "/api/v1/auth/me"),
+    ("POST", "/api/v1/auth/password"),
     // live-agent
     ("POST", "/api/v1/live-agent/sessions"),
     ("GET", "/api/v1/live-agent/sessions"),

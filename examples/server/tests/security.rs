@@ -285,3 +285,82 @@ async fn rate_limits_answer_429_per_ip_and_per_tenant() {
     }
     assert!(limited > 0, "the tenant's limit applies");
 }
+
+#[tokio::test]
+async fn staff_read_their_own_record_and_change_their_password_only_by_proving_the_current_one() {
+    let server = TestServer::start().await;
+    let token = server.login(AGENT).await;
+    let (status, me) = server.get("/api/v1/auth/me", &token).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["id"], AGENT);
+    assert_eq!(me["role"], "agent");
+    assert!(
+        me.as_object()
+            .unwrap()
+            .keys()
+            .all(|key| !key.contains("password")),
+        "no hash leaves the server: {me}"
+    );
+
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let (status, refused) = server
+        .post(
+            "/api/v1/auth/password",
+            &token,
+            change("wrong password", NEW_PASSWORD),
+        )
+        .await;
+    assert_eq!(status, 401, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_credentials");
+    let (status, refused) = server
+        .post("/api/v1/auth/password", &token, change(PASSWORD, "short"))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["details"]["field"], "new_password");
+    // Neither refusal changed anything.
+    login_with(&server, AGENT, PASSWORD).await;
+
+    let (status, answer) = server
+        .post(
+            "/api/v1/auth/password",
+            &token,
+            change(PASSWORD, NEW_PASSWORD),
+        )
+        .await;
+    assert_eq!(status, 204, "{answer}");
+    login_with(&server, AGENT, NEW_PASSWORD).await;
+    let (status, old) = server
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": AGENT, "password": PASSWORD})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 401, "the old password no longer works: {old}");
+
+    // Not for visitors or ERP end users.
+    let user = erp_token("vera@example.com", "Vera");
+    let (status, refused) = server
+        .call(
+            Method::GET,
+            "/api/v1/auth/me",
+            Some(&user),
+            None,
+            &[("X-Tenant-Domain", "demo.localhost")],
+        )
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    let (status, refused) = server
+        .call(
+            Method::POST,
+            "/api/v1/auth/password",
+            Some(&user),
+            Some(change(PASSWORD, NEW_PASSWORD)),
+            &[("X-Tenant-Domain", "demo.localhost")],
+        )
+        .await;
+    assert_eq!(status, 403, "{refused}");
+}

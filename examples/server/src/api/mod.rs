@@ -5,6 +5,7 @@ pub mod agent;
 pub mod convert;
 pub mod live_agent;
 pub mod login;
+pub mod me;
 pub mod messages;
 pub mod openapi;
 pub mod ops;
@@ -69,6 +70,8 @@ fn routes(state: &SharedState) -> OpenApiRouter<SharedState> {
 fn api_routes() -> OpenApiRouter<SharedState> {
     OpenApiRouter::new()
         .routes(routes!(login::login))
+        .routes(routes!(me::me))
+        .routes(routes!(me::change_password))
         .routes(routes!(
             live_agent::create_session,
             live_agent::list_sessions

@@ -197,24 +197,28 @@ fn typing_seen(h: &Harness, to: &switchboard_core::Recipient) -> Vec<(String, bo
         .collect()
 }
 
+/// Whether `to`'s last `typing` event came just before its last `message` event.
+fn stop_came_just_before_the_message(h: &Harness, to: &switchboard_core::Recipient) -> bool {
+    let names = h.event_names_for(to);
+    let message = names.iter().rposition(|n| *n == "message").unwrap();
+    message > 0 && names[message - 1] == "typing"
+}
+
+fn set_typing(h: &mut Harness, who: &switchboard_core::Actor, session: &str) {
+    h.cmd_json(
+        who,
+        json!({"type": "set_typing", "session_id": session, "active": true}),
+    )
+    .unwrap();
+}
+
 #[test]
 fn sending_a_message_ends_the_senders_typing_indicator_before_the_message_arrives() {
     let (mut h, session) = chat();
-    for who in [visitor("v1"), agent("alice")] {
-        h.cmd_json(
-            &who,
-            json!({"type": "set_typing", "session_id": session, "active": true}),
-        )
-        .unwrap();
-    }
+    set_typing(&mut h, &visitor("v1"), &session);
+    set_typing(&mut h, &agent("alice"), &session);
     send(&mut h, &visitor("v1"), &session, json!({})).unwrap();
-    let names = h.event_names_for(&staff("alice"));
-    let stop = names.iter().rposition(|n| *n == "typing").unwrap();
-    let message = names.iter().rposition(|n| *n == "message").unwrap();
-    assert!(
-        stop < message,
-        "the stop comes before the message: {names:?}"
-    );
+    assert!(stop_came_just_before_the_message(&h, &staff("alice")));
     assert_eq!(
         typing_seen(&h, &staff("alice")),
         vec![("Visitor".to_owned(), true), ("Visitor".to_owned(), false)]
@@ -225,26 +229,47 @@ fn sending_a_message_ends_the_senders_typing_indicator_before_the_message_arrive
         "the other side's indicator is untouched"
     );
 
-    // The cleared indicator has no timer left to announce a second stop, and typing again
-    // is announced again.
+    // The agent's own message ends the agent's indicator, well before its timeout.
+    h.advance(1_000);
+    send(&mut h, &agent("alice"), &session, json!({"body": "hi"})).unwrap();
+    assert!(stop_came_just_before_the_message(&h, &visitor_r("v1")));
+    assert_eq!(
+        typing_seen(&h, &visitor_r("v1")),
+        vec![("Agent".to_owned(), true), ("Agent".to_owned(), false)]
+    );
+
+    // Cleared indicators leave no timer to announce a second stop; typing again is
+    // announced again; sending without typing announces nothing.
     h.advance(20_000);
     assert_eq!(typing_seen(&h, &staff("alice")).len(), 2);
-    h.cmd_json(
-        &visitor("v1"),
-        json!({"type": "set_typing", "session_id": session, "active": true}),
-    )
-    .unwrap();
+    assert_eq!(typing_seen(&h, &visitor_r("v1")).len(), 2);
+    set_typing(&mut h, &visitor("v1"), &session);
     assert_eq!(
         typing_seen(&h, &staff("alice")).last(),
         Some(&("Visitor".to_owned(), true))
     );
-
-    // Sending without typing first announces nothing.
-    send(&mut h, &agent("alice"), &session, json!({"body": "hi"})).unwrap();
     send(&mut h, &agent("alice"), &session, json!({"body": "again"})).unwrap();
+    assert_eq!(typing_seen(&h, &visitor_r("v1")).len(), 2);
+}
+
+#[test]
+fn a_supervisor_writing_in_the_chat_leaves_the_holding_agents_typing_indicator_on() {
+    let (mut h, session) = chat();
+    h.add_agent("boss", json!({"role": "supervisor"}));
+    h.online("boss");
+    set_typing(&mut h, &agent("alice"), &session);
+    send(
+        &mut h,
+        &support::supervisor("boss"),
+        &session,
+        json!({"body": "stepping in"}),
+    )
+    .unwrap();
+    assert!(h.event_names_for(&visitor_r("v1")).contains(&"message"));
     assert_eq!(
         typing_seen(&h, &visitor_r("v1")),
-        vec![("Agent".to_owned(), true), ("Agent".to_owned(), false)]
+        vec![("Agent".to_owned(), true)],
+        "alice is still typing"
     );
 }
 

@@ -530,6 +530,12 @@ fn after_the_chat_ends_only_the_host_may_have_its_transcript_emailed_to_an_addre
         json!({"type": "email_transcript", "session_id": session}),
     );
     assert_eq!(by_visitor.code(), "not_found", "the engine forgot the chat");
+    let by_supervisor = refuse(
+        &mut h,
+        &support::supervisor("sam"),
+        json!({"type": "email_transcript", "session_id": session, "email": "x@example.com"}),
+    );
+    assert_eq!(by_supervisor.code(), "not_found");
     let without_address = refuse(
         &mut h,
         &system(),

@@ -222,8 +222,16 @@ impl TenantState {
         {
             return Ok(reply);
         }
-        let typing_side = u8::from(sender.kind != SenderKind::Visitor);
-        self.clear_typing(cx, session_id.0, typing_side);
+        // Only the side's own typist stops typing by writing: a supervisor stepping into
+        // the chat leaves the holding agent's indicator alone.
+        let typing_side = match party {
+            Party::Visitor => Some(0),
+            Party::Bot | Party::Staff { holder: true, .. } => Some(1),
+            Party::Staff { .. } => None,
+        };
+        if let Some(side) = typing_side {
+            self.clear_typing(cx, session_id.0, side);
+        }
         let (message_no, seq) = self.append_message(
             cx,
             session_id.0,

@@ -362,28 +362,28 @@ async fn write_message(
 
 /// The agent's side: counts the visitor's messages and records their latency.
 async fn receive(mut socket: Socket, expected: usize, stats: Arc<Stats>) -> Result<(), String> {
-    let no_frame_for = Some(Duration::from_secs(120));
-    receive_messages(&mut socket, expected, &stats, no_frame_for, |_| {}).await?;
+    let quiet_limit = Some(Duration::from_secs(120));
+    receive_messages(&mut socket, expected, &stats, quiet_limit, |_| {}).await?;
     let _ = socket.close(None).await;
     Ok(())
 }
 
 /// Reads an agent's socket until `expected` load messages have arrived, recording each
 /// one's latency; `other_event` sees every other event frame. Fails when the connection
-/// ends, or when no frame comes for `no_frame_for`.
+/// ends, or when no frame comes for `quiet_limit`.
 pub async fn receive_messages(
     socket: &mut Socket,
     expected: usize,
     stats: &Stats,
-    no_frame_for: Option<Duration>,
+    quiet_limit: Option<Duration>,
     mut other_event: impl FnMut(&str),
 ) -> Result<(), String> {
     let mut received = 0;
     while received < expected {
-        let next = match no_frame_for {
+        let next = match quiet_limit {
             Some(limit) => tokio::time::timeout(limit, socket.next())
                 .await
-                .map_err(|_| format!("no message within {} s", limit.as_secs()))?,
+                .map_err(|_| format!("no frame within {} s", limit.as_secs()))?,
             None => socket.next().await,
         };
         let message = next

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use switchboard_core::ids::EffectId;
 use switchboard_core::protocol::output::PushKind;
 use switchboard_core::transcript::{self, TranscriptInput};
-use switchboard_core::{Actor, Command, Effect, Role};
+use switchboard_core::{Command, Effect};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::config::Config;
@@ -158,7 +158,7 @@ impl Effects {
                     .effect_id
                     .parse()
                     .map_err(|_| "malformed effect id".to_owned())?;
-                let host = Actor::new(&job.tenant_id, "switchboard-server", Role::System);
+                let host = crate::auth::host_actor(&job.tenant_id);
                 let command = Command::RouteDecision {
                     effect_id,
                     agent_id: None,

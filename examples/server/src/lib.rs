@@ -136,12 +136,13 @@ impl Server {
         let file_limit = file_limit::current_limit();
         let max_connections = file_limit::max_connections(config.max_connections, file_limit);
         if let Some(limit) = file_limit
-            && u64::try_from(max_connections).is_ok_and(|max| max > limit)
+            && u64::try_from(max_connections)
+                .is_ok_and(|max| max > limit.saturating_sub(file_limit::RESERVED_FILES))
         {
             tracing::warn!(
                 max_connections,
                 file_limit = limit,
-                "--max-connections is above the open-file limit: past it, the server stops accepting until connections close"
+                "--max-connections leaves fewer than 512 files of the open-file limit for the database and REST: near it, the server stops accepting until connections close"
             );
         }
         tracing::info!(max_connections, file_limit, "WebSocket connections capped");
@@ -209,6 +210,7 @@ impl Server {
             readers: readers.clone(),
             webhooks,
             config: config.clone(),
+            staff_changes: tokio::sync::Mutex::new(()),
         });
 
         let demo = if recovery.created && config.demo {

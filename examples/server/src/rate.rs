@@ -1,8 +1,10 @@
 //! Rate limits (GCRA from `governor`): per client IP on REST, per tenant on REST and
 //! WebSocket commands, per WebSocket connection on its commands. A limit of 0 disables it.
+//! Visitors' transcript e-mails have a fixed limit per chat of their own.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -14,7 +16,14 @@ pub struct RateLimits {
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_tenant: Option<DefaultKeyedRateLimiter<String>>,
     per_socket: Option<NonZeroU32>,
+    transcript_mails: DefaultKeyedRateLimiter<(String, String)>,
 }
+
+/// Transcript e-mails a visitor may have sent for one chat at once...
+const TRANSCRIPT_MAILS_BURST: u32 = 3;
+/// ...and how often one more after that. The address is the one the visitor typed and
+/// nobody confirmed, so without a limit the server's mail could be turned on a stranger.
+const TRANSCRIPT_MAIL_PERIOD: Duration = Duration::from_secs(20 * 60);
 
 impl RateLimits {
     /// Limits of `per_ip`, `per_tenant` and `per_socket` events per second, each with a
@@ -25,7 +34,25 @@ impl RateLimits {
             per_ip: quota(per_ip).map(RateLimiter::keyed),
             per_tenant: quota(per_tenant).map(RateLimiter::keyed),
             per_socket: NonZeroU32::new(per_socket),
+            transcript_mails: RateLimiter::keyed(
+                Quota::with_period(TRANSCRIPT_MAIL_PERIOD)
+                    .expect("a non-zero period")
+                    .allow_burst(NonZeroU32::new(TRANSCRIPT_MAILS_BURST).expect("non-zero")),
+            ),
         }
+    }
+
+    /// Counts a visitor's request to e-mail a chat's transcript.
+    pub fn check_transcript_mail(&self, tenant_id: &str, session_id: &str) -> Result<(), ApiError> {
+        let key = (tenant_id.to_owned(), session_id.to_owned());
+        if self.transcript_mails.check_key(&key).is_err() {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "this chat's transcript was e-mailed several times already; try again later",
+            ));
+        }
+        Ok(())
     }
 
     /// Counts a REST request from `ip`.
@@ -62,6 +89,7 @@ impl RateLimits {
         if let Some(limiter) = &self.per_tenant {
             limiter.retain_recent();
         }
+        self.transcript_mails.retain_recent();
     }
 }
 

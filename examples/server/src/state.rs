@@ -31,6 +31,10 @@ pub struct AppState {
     pub readers: Arc<ReaderPool>,
     /// Webhook deliveries and their log.
     pub webhooks: crate::webhooks::Webhooks,
+    /// Held while a staff member's credential is read, changed and written back, so that
+    /// two changes (an administrator's and the member's own password change) cannot
+    /// undo each other.
+    pub staff_changes: tokio::sync::Mutex<()>,
 }
 
 /// The state as handlers receive it.

@@ -699,6 +699,19 @@ async fn staff_without_a_password_sign_in_only_through_the_erp() {
         .await;
     assert_eq!(status, 200, "{presence}");
     assert_eq!(presence["agent_name"], "Sso Agent");
+    // They see their own record, and have no password of this server to change.
+    let (status, me) = server.get("/api/v1/auth/me", &sso).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["name"], "Sso Agent");
+    let (status, refused) = server
+        .post(
+            "/api/v1/auth/password",
+            &sso,
+            json!({"current_password": "", "new_password": "a new password"}),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "no_password_login");
     // The same token without a staff role is an end user, who has no agent status.
     let user = sign_erp(
         json!({"sub": "sso@demo.localhost", "email": "sso@demo.localhost", "exp": now_seconds() + 600}),

@@ -386,6 +386,12 @@ async fn transcripts_download_as_text_and_escaped_html() {
     )
     .await;
     assert_eq!(status, 403);
+    // Three requests per chat (the refused one counted), then one every 20 minutes.
+    let (status, queued) = visitor_call(&server, Method::POST, &path, &token, None).await;
+    assert_eq!(status, 202, "{queued}");
+    let (status, limited) = visitor_call(&server, Method::POST, &path, &token, None).await;
+    assert_eq!(status, 429, "{limited}");
+    assert_eq!(limited["error"]["code"], "rate_limited");
 }
 
 #[tokio::test]

@@ -28,11 +28,17 @@ pub struct OpenOptions {
     /// Journal entries after which a commit also writes a snapshot and empties the journal,
     /// bounding recovery time.
     pub snapshot_every: u64,
-    /// Commits never checkpoint the write-ahead log; the host runs a
-    /// [`WalCheckpointer`](super::WalCheckpointer) on another thread instead. Without one
-    /// the log grows without bound.
+    /// Commits leave the write-ahead log to a [`WalCheckpointer`](super::WalCheckpointer)
+    /// the host runs on another thread. Only a log past [`BACKSTOP_WAL_PAGES`] (the
+    /// checkpointer gone or starved of CPU) is checkpointed by a commit, as SQLite does by
+    /// default at 1,000 pages.
     pub background_wal_checkpoints: bool,
 }
+
+/// With background checkpoints, the log size (in pages) at which a commit checkpoints
+/// the log itself after all: 256 MiB of 4 KiB pages, far beyond what a checkpointer that
+/// runs keeps, yet a bound on the file and on recovery time if none does.
+pub const BACKSTOP_WAL_PAGES: i64 = 65_536;
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -100,7 +106,7 @@ impl DurableEngine {
         };
         let connection = open::open_existing(path, options.durability, options.verify)?;
         if options.background_wal_checkpoints {
-            connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+            connection.pragma_update(None, "wal_autocheckpoint", BACKSTOP_WAL_PAGES)?;
         }
         let (engine, snapshot_seq) = snapshots::load_latest(&connection)?;
         let mut durable = DurableEngine {
@@ -414,4 +420,35 @@ pub(crate) fn set_meta(connection: &Connection, key: &str, value: &str) -> Resul
         params![key, value],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn background_checkpoints_leave_a_backstop_in_the_writer() {
+        let dir = std::env::temp_dir().join(format!(
+            "switchboard-backstop-{}-{}",
+            std::process::id(),
+            line!()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let threshold = |background: bool, name: &str| {
+            let options = OpenOptions {
+                background_wal_checkpoints: background,
+                verify: false,
+                ..OpenOptions::default()
+            };
+            let (store, _) = DurableEngine::open(dir.join(name), options).unwrap();
+            store
+                .connection()
+                .query_row("PRAGMA wal_autocheckpoint", [], |row| row.get::<_, i64>(0))
+                .unwrap()
+        };
+        assert_eq!(threshold(true, "background.db"), BACKSTOP_WAL_PAGES);
+        assert_eq!(threshold(false, "default.db"), 1_000);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -3,7 +3,8 @@
 //! By default SQLite checkpoints inside the commit that fills the log past 1,000 pages:
 //! that commit copies the pages into the database and syncs it before it returns, so every
 //! few hundred small commits one of them takes many times longer. A host that wants even
-//! commit times turns that off ([`OpenOptions::background_wal_checkpoints`]) and calls
+//! commit times moves that threshold far out
+//! ([`OpenOptions::background_wal_checkpoints`]) and calls
 //! [`WalCheckpointer::checkpoint`] from another thread instead.
 //!
 //! [`OpenOptions::background_wal_checkpoints`]: super::OpenOptions::background_wal_checkpoints

@@ -85,9 +85,7 @@ pub async fn login(
         |login| login.credential.password_hash.clone(),
     );
     let password = body.password;
-    let matches = tokio::task::spawn_blocking(move || passwords::verify(&password, &stored))
-        .await
-        .map_err(|_| ApiError::internal())?;
+    let matches = passwords::verify_off_runtime(password, stored).await;
     let Some(login) = found.filter(|_| matches) else {
         return Err(ApiError::unauthorized(
             "invalid_credentials",

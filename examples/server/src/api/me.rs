@@ -10,10 +10,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::admin::commit_host;
-use super::admin::users::{check_password, hash, user_json};
+use super::admin::users::{check_password, hash, profile_copy, user_json};
 use super::openapi::{Authenticated, JsonBody};
 use super::schemas::User;
-use super::tenant_config;
 use crate::auth::Caller;
 use crate::auth::passwords::{self, MAX_PASSWORD_BYTES};
 use crate::directory::{self, Credential, namespace};
@@ -38,19 +37,15 @@ fn own_credential(state: &SharedState, caller: &Caller) -> ApiResult<Credential>
     tag = "auth",
     security(("staff_token" = []), ("erp_token" = [])),
     responses(
-        (status = 200, description = "The caller as administrators see them (no password hash).", body = User),
+        (status = 200, description = "The caller's staff record, as administrators see it but without presence (no password hash).", body = User),
         (status = 403, description = "`forbidden`: staff only.", body = crate::error::ErrorBody),
-        (status = 404, description = "`not_found`: a single sign-on staff member without a login of this server.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: the caller's staff record was removed.", body = crate::error::ErrorBody),
         Authenticated,
     ),
 )]
 pub async fn me(State(state): State<SharedState>, caller: Caller) -> ApiResult<Json<Value>> {
     let credential = own_credential(&state, &caller)?;
-    let profile = tenant_config::get(
-        &state.directory,
-        caller.tenant_id(),
-        &format!("{}{}", tenant_config::AGENT, caller.id()),
-    );
+    let profile = profile_copy(&state, caller.tenant_id(), caller.id());
     Ok(Json(user_json(caller.id(), &credential, profile.as_ref())))
 }
 
@@ -79,7 +74,8 @@ pub struct PasswordChange {
         (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: `new_password` shorter than 8 or longer than 256 bytes.", body = crate::error::ErrorBody),
         (status = 401, description = "`invalid_credentials`: the current password is wrong.", body = crate::error::ErrorBody),
         (status = 403, description = "`forbidden`: staff only.", body = crate::error::ErrorBody),
-        (status = 404, description = "`not_found`: a single sign-on staff member without a login of this server.", body = crate::error::ErrorBody),
+        (status = 404, description = "`not_found`: the caller's staff record was removed.", body = crate::error::ErrorBody),
+        (status = 409, description = "`no_password_login`: the caller signs in only through single sign-on; `password_changed`: the password changed while this request was checked.", body = crate::error::ErrorBody),
         Authenticated,
         JsonBody,
     ),
@@ -89,25 +85,42 @@ pub async fn change_password(
     caller: Caller,
     Body(change): Body<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    let mut credential = own_credential(&state, &caller)?;
+    let credential = own_credential(&state, &caller)?;
+    if credential.password_hash.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_password_login",
+            "this staff member signs in only through single sign-on; an administrator can set a password",
+        ));
+    }
     if change.current_password.len() > MAX_PASSWORD_BYTES {
         return Err(wrong_password());
     }
     check_password(&change.new_password)
         .map_err(|_| ApiError::invalid("new_password", "8 to 256 bytes"))?;
-    let (current, stored) = (change.current_password, credential.password_hash.clone());
-    let matches = tokio::task::spawn_blocking(move || passwords::verify(&current, &stored))
-        .await
-        .map_err(|_| ApiError::internal())?;
-    if !matches {
+    let verified = credential.password_hash.clone();
+    if !passwords::verify_off_runtime(change.current_password, verified.clone()).await {
         return Err(wrong_password());
     }
-    credential.password_hash = hash(change.new_password).await?;
+    let new_hash = hash(change.new_password).await?;
+    // Written back under the lock administrators' changes take, from the credential as it
+    // is now: one that changed meanwhile (a new role, a removal, another new password) is
+    // not overwritten with the copy read before the slow hashing.
+    let _changing = state.staff_changes.lock().await;
+    let mut latest = own_credential(&state, &caller)?;
+    if latest.password_hash != verified {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "password_changed",
+            "the password was changed meanwhile",
+        ));
+    }
+    latest.password_hash = new_hash;
     let write = directory::write(
         caller.tenant_id(),
         namespace::CREDENTIAL,
         caller.id(),
-        &credential,
+        &latest,
     );
     commit_host(&state, vec![write]).await?;
     tracing::info!(tenant = %caller.tenant_id(), "staff password changed");

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_core::protocol::model::SessionView;
 use switchboard_core::transcript::{Audience, TranscriptInput, render_html, render_text};
-use switchboard_core::{Actor, Command, Role};
+use switchboard_core::{Command, Role};
 use utoipa::IntoParams;
 
 use super::live_agent::visible_session;
@@ -118,7 +118,7 @@ pub async fn email_ended_chat(
     session: &SessionView,
     to: Option<String>,
 ) -> ApiResult<()> {
-    let host = Actor::new(caller.tenant_id(), "switchboard-server", Role::System);
+    let host = crate::auth::host_actor(caller.tenant_id());
     let command = Command::EmailTranscript {
         session_id: session.session_id,
         email: to,

@@ -100,6 +100,13 @@ impl Caller {
     }
 }
 
+/// The server itself as the engine's host (the `system` role): for effects' answers and
+/// for what it asks on a caller's behalf after checking the caller against its records.
+#[must_use]
+pub fn host_actor(tenant_id: &str) -> Actor {
+    Actor::new(tenant_id, "switchboard-server", Role::System)
+}
+
 /// The engine role of a staff role.
 #[must_use]
 pub fn engine_role(role: StaffRole) -> Role {

@@ -25,6 +25,14 @@ pub fn verify(password: &str, stored: &str) -> bool {
     })
 }
 
+/// [`verify`] on a blocking thread, as Argon2 takes tens of milliseconds of CPU; false if
+/// that thread fails.
+pub async fn verify_off_runtime(password: String, stored: String) -> bool {
+    tokio::task::spawn_blocking(move || verify(&password, &stored))
+        .await
+        .unwrap_or(false)
+}
+
 /// A hash to verify against when the login is unknown, so unknown e-mails take as long as
 /// wrong passwords.
 pub fn decoy() -> &'static str {

@@ -209,7 +209,8 @@ pub fn user_json(id: &str, credential: &Credential, profile: Option<&AgentProfil
     })
 }
 
-fn profile_copy(state: &SharedState, tenant_id: &str, id: &str) -> Option<AgentProfile> {
+/// The copy of a staff member's engine profile the server keeps next to the credential.
+pub fn profile_copy(state: &SharedState, tenant_id: &str, id: &str) -> Option<AgentProfile> {
     tenant_config::get(
         &state.directory,
         tenant_id,
@@ -231,6 +232,7 @@ pub async fn create_user(
     }
     let id = body.id.unwrap_or_else(|| email.clone());
     check_id(&id)?;
+    let _changing = state.staff_changes.lock().await;
     if state.directory.credential(tenant_id, &id).is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -387,6 +389,7 @@ async fn change(
     changes: UserChanges,
 ) -> ApiResult<Value> {
     let tenant = caller.tenant_id();
+    let _changing = state.staff_changes.lock().await;
     let mut credential = state
         .directory
         .credential(tenant, id)
@@ -571,6 +574,7 @@ pub async fn remove(
         ));
     }
     let tenant = caller.tenant_id();
+    let _changing = state.staff_changes.lock().await;
     if state.directory.credential(tenant, &id).is_none() {
         return Err(ApiError::not_found("user"));
     }

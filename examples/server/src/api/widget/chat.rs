@@ -508,7 +508,8 @@ pub struct EmailBody {
 }
 
 /// `POST /api/v1/widget/sessions/{session_id}/transcript/email`: the transcript is
-/// e-mailed to the address the visitor gave, during the chat or after it has ended.
+/// e-mailed to the address the visitor gave, during the chat or after it has ended; three
+/// times per chat, then once every 20 minutes (429 `rate_limited`).
 #[utoipa::path(
     post,
     path = "/api/v1/widget/sessions/{session_id}/transcript/email",
@@ -534,6 +535,9 @@ pub async fn email_transcript(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let session = own_session(&state, &caller, &headers, &session_id).await?;
     let email = optional_json::<EmailBody>(&body)?.email;
+    state
+        .limits
+        .check_transcript_mail(caller.tenant_id(), &session_id)?;
     let command = Command::EmailTranscript {
         session_id: session.session_id,
         email: email.clone(),

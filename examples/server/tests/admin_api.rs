@@ -30,18 +30,6 @@ fn demo_key(server: &TestServer) -> String {
         .clone()
 }
 
-async fn try_login(server: &TestServer, email: &str, password: &str) -> (u16, Value) {
-    server
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": email, "password": password})),
-            &[],
-        )
-        .await
-}
-
 async fn delete(server: &TestServer, path: &str, token: &str) -> (u16, Value) {
     server
         .call(Method::DELETE, path, Some(token), None, &[])

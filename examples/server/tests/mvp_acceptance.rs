@@ -110,6 +110,13 @@ async fn widget_post(
     .await
 }
 
+/// The visitor's typing indicator, set through the widget.
+async fn visitor_typing(server: &TestServer, visitor_token: &str, session_id: &str, active: bool) {
+    let body = Some(json!({ "active": active }));
+    let (status, answer) = widget_post(server, visitor_token, session_id, "typing", body).await;
+    assert_eq!(status, 204, "{answer}");
+}
+
 /// Where a new chat would go, as the widget polls it.
 async fn availability(server: &TestServer, visitor_token: &str) -> Value {
     let (status, body) = visitor_call(
@@ -286,43 +293,19 @@ async fn a_widget_chat_runs_from_the_pre_chat_form_to_a_delivered_transcript() {
     assert_eq!(received["event"]["message"]["sender"]["name"], "Demo Agent");
 
     // The visitor types and answers through the widget's endpoints: the agent sees both.
-    let (status, _) = widget_post(
-        &server,
-        &visitor_token,
-        &session_id,
-        "typing",
-        Some(json!({"active": true})),
-    )
-    .await;
-    assert_eq!(status, 204);
+    visitor_typing(&server, &visitor_token, &session_id, true).await;
     let typing = agent
         .event_where("typing", |event| event["active"] == true)
         .await;
     assert_eq!(typing["event"]["side"], "visitor", "{typing}");
     assert_eq!(typing["event"]["session_id"], session_id.as_str());
-    let (status, _) = widget_post(
-        &server,
-        &visitor_token,
-        &session_id,
-        "typing",
-        Some(json!({"active": false})),
-    )
-    .await;
-    assert_eq!(status, 204);
+    visitor_typing(&server, &visitor_token, &session_id, false).await;
     let stopped = agent.event("typing").await;
     assert_eq!(stopped["event"]["side"], "visitor", "{stopped}");
     assert_eq!(stopped["event"]["active"], false);
     // Typing again, then sending: the message ends the indicator, and the agent hears of
     // it before the message itself.
-    let (status, _) = widget_post(
-        &server,
-        &visitor_token,
-        &session_id,
-        "typing",
-        Some(json!({"active": true})),
-    )
-    .await;
-    assert_eq!(status, 204);
+    visitor_typing(&server, &visitor_token, &session_id, true).await;
     agent
         .event_where("typing", |event| event["active"] == true)
         .await;

@@ -572,15 +572,7 @@ async fn answers_have_the_documented_fields() {
     // Staff log in.
     let agent = server.login(AGENT).await;
     let admin = server.login(ADMIN).await;
-    let (status, answer) = server
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": AGENT, "password": PASSWORD})),
-            &[],
-        )
-        .await;
+    let (status, answer) = try_login(&server, AGENT, PASSWORD).await;
     check("POST /api/v1/auth/login", status, &answer);
     assert_shape(&document, "LoginAgent", &answer["agent"]);
 

@@ -330,15 +330,7 @@ async fn staff_read_their_own_record_and_change_their_password_only_by_proving_t
         .await;
     assert_eq!(status, 204, "{answer}");
     login_with(&server, AGENT, NEW_PASSWORD).await;
-    let (status, old) = server
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": AGENT, "password": PASSWORD})),
-            &[],
-        )
-        .await;
+    let (status, old) = try_login(&server, AGENT, PASSWORD).await;
     assert_eq!(status, 401, "the old password no longer works: {old}");
 
     // Not for visitors or ERP end users.

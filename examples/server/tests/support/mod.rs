@@ -215,8 +215,9 @@ pub async fn visitor_call(
 pub const NEW_PASSWORD: &str = "correct horse battery";
 
 /// Logs in with a password; returns the access token.
-pub async fn login_with(server: &TestServer, email: &str, password: &str) -> String {
-    let (status, body) = server
+/// A login attempt; returns the status and the answer.
+pub async fn try_login(server: &TestServer, email: &str, password: &str) -> (u16, Value) {
+    server
         .call(
             reqwest::Method::POST,
             "/api/v1/auth/login",
@@ -224,7 +225,11 @@ pub async fn login_with(server: &TestServer, email: &str, password: &str) -> Str
             Some(json!({"email": email, "password": password})),
             &[],
         )
-        .await;
+        .await
+}
+
+pub async fn login_with(server: &TestServer, email: &str, password: &str) -> String {
+    let (status, body) = try_login(server, email, password).await;
     assert_eq!(status, 200, "login of {email}: {body}");
     body["access_token"].as_str().unwrap().to_owned()
 }

@@ -2,7 +2,7 @@
 //! standalone HTML page (everything the visitor or an agent typed is escaped by the
 //! renderer), served as an attachment; and e-mailed transcripts of chats that have ended.
 
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchboard_core::protocol::model::SessionView;
@@ -108,21 +108,32 @@ pub async fn download(
     Ok(response)
 }
 
-/// Has the transcript of a chat that has ended e-mailed to `to`. The engine forgets chats
-/// when they end, so the server, which keeps their records and has checked the caller
-/// against them, asks as the host (the `system` actor) and names the address; the engine
-/// still checks the address and emits the e-mail effect the usual way.
-pub async fn email_ended_chat(
+/// Has a chat's transcript e-mailed, as the caller asks. The engine forgets chats when
+/// they end, so for one it no longer holds, `when_ended` decides from the stored chat
+/// (already checked to be the caller's to see) whether the caller may still have it sent,
+/// and to which address; the server then asks as the host (the `system` actor), and the
+/// engine checks the address and emits the e-mail effect as for a live chat.
+pub async fn email(
     state: &SharedState,
     caller: &Caller,
     session: &SessionView,
-    to: Option<String>,
+    email: Option<String>,
+    when_ended: impl FnOnce(Option<String>) -> ApiResult<Option<String>>,
 ) -> ApiResult<()> {
-    let host = crate::auth::host_actor(caller.tenant_id());
     let command = Command::EmailTranscript {
         session_id: session.session_id,
-        email: to,
+        email: email.clone(),
     };
-    state.engine.execute(host, command).await?;
-    Ok(())
+    match state.engine.execute(caller.actor.clone(), command).await {
+        Err(error) if error.status == StatusCode::NOT_FOUND => {
+            let command = Command::EmailTranscript {
+                session_id: session.session_id,
+                email: when_ended(email)?,
+            };
+            let host = crate::auth::host_actor(caller.tenant_id());
+            state.engine.execute(host, command).await?;
+            Ok(())
+        }
+        outcome => outcome.map(|_| ()),
+    }
 }

@@ -560,30 +560,21 @@ pub async fn email_transcript(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let session = staff_session(&state, &caller, &session_id).await?;
     let body: EmailBody = optional_json(&body)?;
-    let command = Command::EmailTranscript {
-        session_id: session.session_id,
-        email: body.email.clone(),
-    };
-    match state.engine.execute(caller.actor.clone(), command).await {
-        // A chat of the tenant (checked above) that the engine no longer holds: it has
-        // ended. Its last agent or a supervisor may still send it, as while it was live.
-        Err(error) if error.status == StatusCode::NOT_FOUND => {
-            let last_agent = session
-                .agent_id
-                .as_ref()
-                .is_some_and(|agent| agent.as_str() == caller.id());
-            if !(last_agent || caller.actor.role.can_supervise()) {
-                return Err(ApiError::forbidden(
-                    "only the chat's last agent or a supervisor may send its transcript",
-                ));
-            }
-            let to = body.email.or_else(|| session.visitor.email.clone());
-            transcript::email_ended_chat(&state, &caller, &session, to).await?;
+    // After the chat has ended, its last agent or a supervisor may still send it, as
+    // while it was live.
+    transcript::email(&state, &caller, &session, body.email, |email| {
+        let last_agent = session
+            .agent_id
+            .as_ref()
+            .is_some_and(|agent| agent.as_str() == caller.id());
+        if !(last_agent || caller.actor.role.can_supervise()) {
+            return Err(ApiError::forbidden(
+                "only the chat's last agent or a supervisor may send its transcript",
+            ));
         }
-        outcome => {
-            outcome?;
-        }
-    }
+        Ok(email.or_else(|| session.visitor.email.clone()))
+    })
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "session_id": session.session_id, "queued": true })),

@@ -538,26 +538,14 @@ pub async fn email_transcript(
     state
         .limits
         .check_transcript_mail(caller.tenant_id(), &session_id)?;
-    let command = Command::EmailTranscript {
-        session_id: session.session_id,
-        email: email.clone(),
-    };
-    match state.engine.execute(caller.actor.clone(), command).await {
-        // The visitor's own chat (checked above) that the engine no longer holds: it has
-        // ended, and the visitor still gets it, at the address on the chat only.
-        Err(error) if error.status == StatusCode::NOT_FOUND => {
-            if email.is_some() {
-                return Err(ApiError::forbidden(
-                    "visitors have the transcript sent to the address they gave",
-                ));
-            }
-            let to = session.visitor.email.clone();
-            transcript::email_ended_chat(&state, &caller, &session, to).await?;
-        }
-        outcome => {
-            outcome?;
-        }
-    }
+    // After the chat has ended the visitor still gets it, at the address on the chat only.
+    transcript::email(&state, &caller, &session, email, |email| match email {
+        Some(_) => Err(ApiError::forbidden(
+            "visitors have the transcript sent to the address they gave",
+        )),
+        None => Ok(session.visitor.email.clone()),
+    })
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "session_id": session.session_id, "queued": true })),

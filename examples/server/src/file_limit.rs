@@ -51,6 +51,29 @@ pub fn current_limit() -> Option<u64> {
     }
 }
 
+/// The WebSocket connection cap for the limit in force (see [`max_connections`]), logged,
+/// with a warning when it leaves fewer than [`RESERVED_FILES`] files for the rest.
+#[must_use]
+pub fn connection_cap(configured: Option<usize>) -> usize {
+    let file_limit = current_limit();
+    let cap = max_connections(configured, file_limit);
+    if let Some(limit) = file_limit
+        && u64::try_from(cap).is_ok_and(|cap| cap > limit.saturating_sub(RESERVED_FILES))
+    {
+        tracing::warn!(
+            max_connections = cap,
+            file_limit = limit,
+            "--max-connections leaves fewer than 512 files of the open-file limit for the database and REST: near it, the server stops accepting until connections close"
+        );
+    }
+    tracing::info!(
+        max_connections = cap,
+        file_limit,
+        "WebSocket connections capped"
+    );
+    cap
+}
+
 /// The WebSocket connection cap: the one configured, else the open-file limit less
 /// [`RESERVED_FILES`] (at most half of a small limit).
 #[must_use]

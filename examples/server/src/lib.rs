@@ -133,19 +133,7 @@ impl Server {
         let pending_effects = store.pending_effects()?;
         let pending_webhooks = webhooks::load_pending(&store)?;
         let webhook_history = Arc::new(webhooks::History::load(&store)?);
-        let file_limit = file_limit::current_limit();
-        let max_connections = file_limit::max_connections(config.max_connections, file_limit);
-        if let Some(limit) = file_limit
-            && u64::try_from(max_connections)
-                .is_ok_and(|max| max > limit.saturating_sub(file_limit::RESERVED_FILES))
-        {
-            tracing::warn!(
-                max_connections,
-                file_limit = limit,
-                "--max-connections leaves fewer than 512 files of the open-file limit for the database and REST: near it, the server stops accepting until connections close"
-            );
-        }
-        tracing::info!(max_connections, file_limit, "WebSocket connections capped");
+        let max_connections = file_limit::connection_cap(config.max_connections);
         let hub = Arc::new(Hub::new(
             config.resume_buffer,
             Duration::from_secs(config.resume_window),

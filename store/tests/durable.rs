@@ -87,6 +87,49 @@ fn nothing_is_released_or_visible_before_the_commit() {
 }
 
 #[test]
+fn commit_into_appends_each_group_to_the_callers_buffer_in_order() {
+    let file = TempStore::new();
+    let mut store = open(&file.path);
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    let mut buffer = Vec::new();
+    for (at, body) in [(3_000, "one"), (3_001, "two")] {
+        store
+            .handle(
+                Timestamp(at),
+                &visitor(T, "v1"),
+                command(json!({"type": "send_message", "session_id": session, "body": body})),
+            )
+            .unwrap();
+        store.commit_into(&mut buffer).unwrap();
+    }
+    let bodies: Vec<&str> = buffer
+        .iter()
+        .filter_map(|output| match output {
+            Output::Deliver {
+                event: switchboard_core::Event::Message { message },
+                ..
+            } => Some(&*message.body),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        bodies,
+        vec!["one", "two"],
+        "the second group after the first"
+    );
+    assert_eq!(store.staged(), 0);
+
+    buffer.clear();
+    store.commit_into(&mut buffer).unwrap();
+    assert!(buffer.is_empty(), "nothing staged, nothing released");
+    assert!(
+        store.commit().unwrap().is_empty(),
+        "a group is released once, whichever way it was committed"
+    );
+}
+
+#[test]
 fn a_refused_command_is_not_journaled_and_changes_nothing() {
     let file = TempStore::new();
     let mut store = open(&file.path);

@@ -37,7 +37,7 @@ type Task = Box<dyn FnOnce(&mut DurableEngine) + Send>;
 /// Where committed outputs go (the WebSocket hub, effects, webhooks, metrics).
 pub trait Release: Send + Sync + 'static {
     /// Called on the engine thread after each commit, in commit order.
-    fn release(&self, outputs: Vec<Output>);
+    fn release(&self, outputs: &[Output]);
 }
 
 enum Job {
@@ -74,6 +74,7 @@ impl EngineHandle {
             healthy: healthy.clone(),
             clock: Clock::default(),
             answers: Vec::new(),
+            committed: Vec::new(),
         };
         std::thread::Builder::new()
             .name("switchboard-engine".into())
@@ -204,6 +205,8 @@ struct EngineLoop {
     healthy: Arc<AtomicBool>,
     clock: Clock,
     answers: Vec<(Respond, Reply, Timestamp)>,
+    /// One buffer for every commit's outputs, emptied after each release.
+    committed: Vec<Output>,
 }
 
 impl EngineLoop {
@@ -317,13 +320,14 @@ impl EngineLoop {
             return;
         };
         let started = Instant::now();
-        match store.commit() {
-            Ok(outputs) => {
+        match store.commit_into(&mut self.committed) {
+            Ok(()) => {
                 crate::metrics::record_commit(self.answers.len(), started.elapsed());
                 // Released before answering: whoever gets an answer finds its events
                 // already in the recipients' streams and counted in the metrics.
-                if !outputs.is_empty() {
-                    self.release.release(outputs);
+                if !self.committed.is_empty() {
+                    self.release.release(&self.committed);
+                    self.committed.clear();
                 }
                 for (respond, reply, now) in self.answers.drain(..) {
                     respond(Ok((reply, now)));

@@ -14,6 +14,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // mimalloc asks for transparent huge pages, and the kernel then zeroes two megabytes at
+    // the first touch of each: in a flood on a fresh server that zeroing took a seventh of
+    // the engine thread. Without them the median flood throughput rose by a quarter.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     let config = Config::parse();
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
     match config.log_format {

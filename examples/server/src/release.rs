@@ -34,8 +34,8 @@ impl Dispatch {
 }
 
 impl Release for Dispatch {
-    fn release(&self, outputs: Vec<Output>) {
-        for output in &outputs {
+    fn release(&self, outputs: &[Output]) {
+        for output in outputs {
             match output {
                 Output::Deliver {
                     tenant_id,
@@ -74,7 +74,7 @@ impl Release for Dispatch {
             }
         }
         if let Some(webhooks) = &self.webhooks {
-            webhooks.offer(&outputs);
+            webhooks.offer(outputs);
         }
     }
 }

@@ -231,25 +231,39 @@ impl DurableEngine {
     /// Writes every staged step in one transaction and returns their outputs, in order.
     /// On failure nothing is released and the store is poisoned: reopen it.
     pub fn commit(&mut self) -> Result<Vec<Output>, StoreError> {
-        self.check_poisoned()?;
-        if self.entries.is_empty() && self.host_writes.is_empty() {
-            return Ok(std::mem::take(&mut self.outputs));
-        }
-        if let Err(error) = self.write_staged() {
-            self.poisoned = true;
-            return Err(error);
-        }
-        self.next_seq += self.entries.len() as u64;
-        self.since_snapshot += self.entries.len() as u64;
-        self.entries.clear();
-        self.host_writes.clear();
-        let outputs = std::mem::take(&mut self.outputs);
-        if self.since_snapshot >= self.snapshot_every {
-            // A failed snapshot loses nothing (the journal holds every step); it is tried
-            // again after the next commit.
-            let _ = self.checkpoint();
-        }
+        let mut outputs = Vec::new();
+        self.commit_into(&mut outputs)?;
         Ok(outputs)
+    }
+
+    /// [`commit`](Self::commit), appending the outputs to `outputs` instead of returning a
+    /// new vector. A host that commits in a loop keeps one buffer: a group commit's
+    /// outputs run to hundreds of kilobytes, and growing a fresh vector for every commit
+    /// cost a seventh of the engine thread's time in a flood.
+    pub fn commit_into(&mut self, outputs: &mut Vec<Output>) -> Result<(), StoreError> {
+        self.check_poisoned()?;
+        if !(self.entries.is_empty() && self.host_writes.is_empty()) {
+            if let Err(error) = self.write_staged() {
+                self.poisoned = true;
+                return Err(error);
+            }
+            self.next_seq += self.entries.len() as u64;
+            self.since_snapshot += self.entries.len() as u64;
+            self.entries.clear();
+            self.host_writes.clear();
+            if self.since_snapshot >= self.snapshot_every {
+                // A failed snapshot loses nothing (the journal holds every step); it is
+                // tried again after the next commit.
+                let _ = self.checkpoint();
+            }
+        }
+        if outputs.is_empty() {
+            // Swapped, not copied: the caller's spare capacity stays here for the next group.
+            std::mem::swap(outputs, &mut self.outputs);
+        } else {
+            outputs.append(&mut self.outputs);
+        }
+        Ok(())
     }
 
     fn write_staged(&mut self) -> Result<(), StoreError> {

@@ -162,6 +162,10 @@ pub(crate) fn erase_visitor(
             "UPDATE messages SET erased = 1 WHERE tenant_id = ?1 AND session_no = ?2",
             by_session,
         )?;
+        tx.execute(
+            "UPDATE session_activity SET preview = NULL WHERE tenant_id = ?1 AND session_no = ?2",
+            by_session,
+        )?;
         rewrite::<NoteView>(
             tx,
             "notes",
@@ -196,7 +200,7 @@ pub(crate) fn erase_visitor(
         },
     )?;
     tx.execute(
-        "UPDATE sessions SET visitor_id = '', preview = NULL
+        "UPDATE sessions SET visitor_id = ''
          WHERE tenant_id = ?1 AND visitor_id = ?2",
         params![tenant, visitor_id],
     )?;
@@ -364,7 +368,13 @@ fn purge_ended_sessions(
             "DELETE FROM messages WHERE tenant_id = ?1 AND session_no = ?2",
             by_session,
         )? as u64;
-        for table in ["notes", "session_tags", "transfers", "sessions"] {
+        for table in [
+            "notes",
+            "session_tags",
+            "transfers",
+            "session_activity",
+            "sessions",
+        ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE tenant_id = ?1 AND session_no = ?2"),
                 by_session,

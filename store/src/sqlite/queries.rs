@@ -148,7 +148,9 @@ impl<'c> Queries<'c> {
         )?;
         let offset = i64::from(page - 1) * i64::from(per_page);
         let mut statement = self.connection.prepare(&format!(
-            "SELECT view, preview, last_message_at FROM sessions WHERE {condition}
+            "SELECT view, preview, last_message_at
+             FROM sessions LEFT JOIN session_activity USING (tenant_id, session_no)
+             WHERE {condition}
              ORDER BY created_at DESC, session_no DESC LIMIT {per_page} OFFSET {offset}"
         ))?;
         let rows = statement.query_map(arg_refs.as_slice(), |row| {
@@ -161,10 +163,7 @@ impl<'c> Queries<'c> {
         let mut sessions = Vec::new();
         for row in rows {
             let (view, preview, last_message_at) = row?;
-            let mut session: SessionView = serde_json::from_str(&view)?;
-            // Messages after the session's last recorded state still move these on.
-            session.last_message_at = last_message_at.map(Timestamp);
-            sessions.push(SessionSummary { session, preview });
+            sessions.push(summary(&view, preview, last_message_at)?);
         }
         Ok(SessionPage {
             sessions,
@@ -178,7 +177,8 @@ impl<'c> Queries<'c> {
     pub fn session(&self, tenant_id: &str, session_id: &str) -> Result<SessionSummary, StoreError> {
         let session_no = self.session_no(tenant_id, session_id)?;
         let (view, preview, last_message_at) = self.connection.query_row(
-            "SELECT view, preview, last_message_at FROM sessions
+            "SELECT view, preview, last_message_at
+             FROM sessions LEFT JOIN session_activity USING (tenant_id, session_no)
              WHERE tenant_id = ?1 AND session_no = ?2",
             params![tenant_id, session_no],
             |row| {
@@ -189,9 +189,7 @@ impl<'c> Queries<'c> {
                 ))
             },
         )?;
-        let mut session: SessionView = serde_json::from_str(&view)?;
-        session.last_message_at = last_message_at.map(Timestamp);
-        Ok(SessionSummary { session, preview })
+        summary(&view, preview, last_message_at)
     }
 
     /// Every message of a session, oldest first, in one read (transcripts need them all).
@@ -465,4 +463,16 @@ fn match_expression(tenant_id: &str, text: &str) -> Result<String, StoreError> {
         expression.push_str(&format!(" AND body : \"{word}\"*"));
     }
     Ok(expression)
+}
+
+/// A session's recorded state with its latest message: messages after that state was
+/// recorded still move `last_message_at` on.
+fn summary(
+    view: &str,
+    preview: Option<String>,
+    last_message_at: Option<i64>,
+) -> Result<SessionSummary, StoreError> {
+    let mut session: SessionView = serde_json::from_str(view)?;
+    session.last_message_at = session.last_message_at.max(last_message_at.map(Timestamp));
+    Ok(SessionSummary { session, preview })
 }

@@ -84,9 +84,10 @@ fn write_previews(
     for ((tenant, session_no), message) in previews.drain() {
         let preview: String = message.body.chars().take(PREVIEW_CHARS).collect();
         tx.prepare_cached(
-            "UPDATE sessions SET preview = ?3,
-                last_message_at = max(coalesce(last_message_at, ?4), ?4)
-             WHERE tenant_id = ?1 AND session_no = ?2",
+            "INSERT INTO session_activity (tenant_id, session_no, preview, last_message_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (tenant_id, session_no) DO UPDATE SET preview = excluded.preview,
+                last_message_at = max(last_message_at, excluded.last_message_at)",
         )?
         .execute(params![
             tenant,
@@ -363,15 +364,12 @@ fn upsert_session(
     let session_no = session.session_id.0 as i64;
     tx.prepare_cached(
         "INSERT INTO sessions (tenant_id, session_id, session_no, visitor_id, status, agent_id,
-            department_id, queue_id, created_at, ended_at, last_message_at, view)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            department_id, queue_id, created_at, ended_at, view)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (tenant_id, session_no) DO UPDATE SET
             status = excluded.status, agent_id = excluded.agent_id,
             department_id = excluded.department_id, queue_id = excluded.queue_id,
-            ended_at = excluded.ended_at,
-            last_message_at = coalesce(max(sessions.last_message_at, excluded.last_message_at),
-                                       sessions.last_message_at, excluded.last_message_at),
-            view = excluded.view",
+            ended_at = excluded.ended_at, view = excluded.view",
     )?
     .execute(params![
         tenant,
@@ -384,7 +382,6 @@ fn upsert_session(
         session.queue_id.as_deref(),
         session.created_at.0,
         session.ended_at.map(|t| t.0),
-        session.last_message_at.map(|t| t.0),
         json(session)?
     ])?;
     tx.prepare_cached("DELETE FROM session_tags WHERE tenant_id = ?1 AND session_no = ?2")?

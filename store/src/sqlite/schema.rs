@@ -252,6 +252,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant_id, namespace, key)
     ) WITHOUT ROWID;
     "#,
+    // 3: a session's latest message apart from its recorded state. Every message moved
+    // the preview, and rewriting the whole session row for it was most of what a busy
+    // commit wrote to the log; this row is a few dozen bytes.
+    r#"
+    CREATE TABLE session_activity (
+        tenant_id       TEXT NOT NULL,
+        session_no      INTEGER NOT NULL,
+        last_message_at INTEGER NOT NULL,
+        preview         TEXT,
+        PRIMARY KEY (tenant_id, session_no)
+    ) WITHOUT ROWID;
+    INSERT INTO session_activity (tenant_id, session_no, last_message_at, preview)
+        SELECT tenant_id, session_no, last_message_at, preview FROM sessions
+        WHERE last_message_at IS NOT NULL;
+    ALTER TABLE sessions DROP COLUMN preview;
+    ALTER TABLE sessions DROP COLUMN last_message_at;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -282,4 +299,49 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         transaction.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_3_moves_the_latest_message_out_of_the_session_row() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        for (index, migration) in MIGRATIONS[..2].iter().enumerate() {
+            connection.execute_batch(migration).unwrap();
+            connection
+                .pragma_update(None, "user_version", index as i64 + 1)
+                .unwrap();
+        }
+        connection
+            .execute_batch(
+                "INSERT INTO sessions (tenant_id, session_id, session_no, visitor_id, status,
+                    created_at, last_message_at, preview, view)
+                 VALUES ('acme', 'ses_1', 1, 'v1', 'active', 10, 20, 'Hello', '{}'),
+                        ('acme', 'ses_2', 2, 'v2', 'waiting', 11, NULL, NULL, '{}');",
+            )
+            .unwrap();
+
+        migrate(&mut connection).unwrap();
+
+        assert_eq!(version(&connection).unwrap(), SCHEMA_VERSION);
+        let moved: Vec<(i64, i64, Option<String>)> = connection
+            .prepare("SELECT session_no, last_message_at, preview FROM session_activity")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(moved, vec![(1, 20, Some("Hello".to_owned()))]);
+        let columns: i64 = connection
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('sessions')
+                 WHERE name IN ('preview', 'last_message_at')",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(columns, 0, "the session row no longer carries them");
+    }
 }

@@ -176,26 +176,53 @@ fn appends(dir: &tempfile::TempDir, smoke: bool) {
 }
 
 /// The example server's flood at K = 200: 200 chats, groups of the size its engine loop
-/// commits under that load, fsync on every commit, log checkpoints left to another thread.
+/// commits under that load, fsync on every commit, log checkpoints left to another thread;
+/// with the records written in each commit, then with them projected every 8,192 records.
 fn flood(dir: &tempfile::TempDir, smoke: bool) {
     println!("== flood: 200 chats, 128 steps per commit, Full sync, background checkpoints");
     let count = if smoke { 2_000 } else { 40_000 };
-    for round in 1..=3 {
-        let path = dir.path().join(format!("flood-{round}.db"));
-        let opts = OpenOptions {
-            background_wal_checkpoints: true,
-            ..options(Durability::Full, 100_000)
-        };
-        let (mut store, _) = DurableEngine::open(&path, opts).expect("open");
-        let chats = world(&mut store, 10, 200);
-        let rate = append(&mut store, &chats, count, 128, 1_000_000);
-        println!("  round {round}: {rate:>9.0} messages/s ({count} messages)");
-        // Nothing checkpoints here, so the log holds every page the commits wrote.
-        let log_bytes = file_mb(&path.with_extension("db-wal")) * 1e6;
-        println!(
-            "           {:.1} KB of log written per message",
-            log_bytes / count as f64 / 1e3
-        );
+    for deferred in [false, true] {
+        for round in 1..=3 {
+            let path = dir.path().join(format!("flood-{deferred}-{round}.db"));
+            let opts = OpenOptions {
+                background_wal_checkpoints: true,
+                deferred_projection: deferred,
+                ..options(Durability::Full, 100_000)
+            };
+            let (mut store, _) = DurableEngine::open(&path, opts).expect("open");
+            let chats = world(&mut store, 10, 200);
+            let begin = Instant::now();
+            for i in 0..count {
+                let (session_id, visitor) = &chats[i % chats.len()];
+                store
+                    .handle(
+                        Timestamp(1_000_000 + i as i64),
+                        &Actor::new(TENANT, visitor, Role::Visitor),
+                        command(json!({"type": "send_message", "session_id": session_id,
+                                       "body": "Could you check the invoice for order 1234? The total looks wrong to me."})),
+                    )
+                    .expect("message");
+                if (i + 1) % 128 == 0 {
+                    store.commit().expect("commit");
+                    if store.unprojected() >= 8_192 {
+                        store.project().expect("project");
+                    }
+                }
+            }
+            store.commit().expect("commit");
+            store.project().expect("project");
+            let rate = count as f64 / begin.elapsed().as_secs_f64();
+            // Nothing checkpoints here, so the log holds every page the commits wrote.
+            let log_kb = file_mb(&path.with_extension("db-wal")) * 1e3 / count as f64;
+            let mode = if deferred {
+                "projected after"
+            } else {
+                "in each commit"
+            };
+            println!(
+                "  records {mode}, round {round}: {rate:>7.0} messages/s, {log_kb:.1} KB of log per message"
+            );
+        }
     }
 }
 

@@ -29,6 +29,14 @@ impl JournalEntry {
     /// entry was first committed). A command the engine refuses now was accepted when it
     /// was written, so the caller treats the error as divergence.
     pub fn replay(self, engine: &mut Engine) -> Result<(), CommandError> {
+        self.apply(engine)?;
+        while engine.poll_output().is_some() {}
+        Ok(())
+    }
+
+    /// Applies the entry to `engine` and leaves its outputs there for the caller to poll:
+    /// recovery keeps the records of entries whose records a crash left unwritten.
+    pub fn apply(self, engine: &mut Engine) -> Result<(), CommandError> {
         match self {
             JournalEntry::Command {
                 now,
@@ -39,7 +47,6 @@ impl JournalEntry {
             }
             JournalEntry::Timeout { now } => engine.handle_timeout(now),
         }
-        while engine.poll_output().is_some() {}
         Ok(())
     }
 }

@@ -33,6 +33,14 @@ pub struct OpenOptions {
     /// checkpointer gone or starved of CPU) is checkpointed by a commit, as SQLite does by
     /// default at 1,000 pages.
     pub background_wal_checkpoints: bool,
+    /// Commits write the journal and the outbox only; the read tables follow in
+    /// [`project`](DurableEngine::project), which the host calls when it has time (the
+    /// example server: when idle, and after enough commits) and before a read that must
+    /// see the latest commit. Rebuilding the read tables in larger groups writes far
+    /// fewer pages: each commit of a busy server otherwise touches one page of the
+    /// per-session message index for almost every message. Snapshots, privacy
+    /// operations and `close` project first; recovery projects what a crash left out.
+    pub deferred_projection: bool,
 }
 
 /// With background checkpoints, the log size (in pages) at which a commit checkpoints
@@ -49,6 +57,7 @@ impl Default for OpenOptions {
             verify: true,
             snapshot_every: 100_000,
             background_wal_checkpoints: false,
+            deferred_projection: false,
         }
     }
 }
@@ -78,6 +87,10 @@ pub struct DurableEngine {
     entries: Vec<String>,
     outputs: Vec<Output>,
     host_writes: Vec<HostWrite>,
+    /// Records committed in the journal and not yet in the read tables (deferred mode).
+    unprojected: Vec<Output>,
+    deferred_projection: bool,
+    durability: Durability,
     next_seq: u64,
     since_snapshot: u64,
     snapshot_every: u64,
@@ -115,6 +128,9 @@ impl DurableEngine {
             entries: Vec::new(),
             outputs: Vec::new(),
             host_writes: Vec::new(),
+            unprojected: Vec::new(),
+            deferred_projection: options.deferred_projection,
+            durability: options.durability,
             next_seq: snapshot_seq + 1,
             since_snapshot: 0,
             snapshot_every: options.snapshot_every.max(1),
@@ -133,6 +149,13 @@ impl DurableEngine {
 
     fn replay_journal(&mut self, after: u64) -> Result<u64, StoreError> {
         let written_by = meta(&self.connection, "engine_version")?;
+        // Entries after this one committed without their records (deferred projection).
+        let projected = match meta(&self.connection, PROJECTED_SEQ)? {
+            Some(seq) => seq.parse::<u64>().map_err(|_| StoreError::Corrupt {
+                detail: format!("{PROJECTED_SEQ} is {seq:?}"),
+            })?,
+            None => u64::MAX,
+        };
         let mut statement = self
             .connection
             .prepare("SELECT seq, entry FROM journal WHERE seq > ?1 ORDER BY seq")?;
@@ -153,8 +176,14 @@ impl DurableEngine {
             }
             let entry: JournalEntry = serde_json::from_str(&row.get::<_, String>(1)?)?;
             entry
-                .replay(&mut self.engine)
+                .apply(&mut self.engine)
                 .map_err(|error| StoreError::ReplayDiverged { seq, error })?;
+            let unprojected = seq > projected;
+            while let Some(output) = self.engine.poll_output() {
+                if unprojected && matches!(output, Output::Persist { .. }) {
+                    self.unprojected.push(output);
+                }
+            }
             self.next_seq += 1;
             replayed += 1;
         }
@@ -162,6 +191,19 @@ impl DurableEngine {
         drop(statement);
         self.since_snapshot = replayed;
         set_meta(&self.connection, "engine_version", ENGINE_VERSION)?;
+        self.project()?;
+        if self.deferred_projection {
+            // From now on a crash may leave records out: recovery starts after this entry.
+            set_meta(
+                &self.connection,
+                PROJECTED_SEQ,
+                &(self.next_seq - 1).to_string(),
+            )?;
+        } else {
+            // Every commit from now on writes its records: all of them are in the tables.
+            self.connection
+                .execute("DELETE FROM meta WHERE key = ?1", params![PROJECTED_SEQ])?;
+        }
         Ok(replayed)
     }
 
@@ -251,6 +293,14 @@ impl DurableEngine {
             self.since_snapshot += self.entries.len() as u64;
             self.entries.clear();
             self.host_writes.clear();
+            if self.deferred_projection {
+                self.unprojected.extend(
+                    self.outputs
+                        .iter()
+                        .filter(|output| matches!(output, Output::Persist { .. }))
+                        .cloned(),
+                );
+            }
             if self.since_snapshot >= self.snapshot_every {
                 // A failed snapshot loses nothing (the journal holds every step); it is
                 // tried again after the next commit.
@@ -277,10 +327,65 @@ impl DurableEngine {
                 insert.execute(params![(self.next_seq + offset as u64) as i64, entry])?;
             }
         }
-        records::apply_outputs(&tx, &self.outputs)?;
+        records::write_effects(&tx, &self.outputs)?;
+        if !self.deferred_projection {
+            records::write_records(&tx, &self.outputs)?;
+        }
         host::write(&tx, &self.host_writes)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Records committed but not yet in the read tables (always 0 unless
+    /// [`OpenOptions::deferred_projection`]).
+    #[must_use]
+    pub fn unprojected(&self) -> usize {
+        self.unprojected.len()
+    }
+
+    /// Writes the committed records still missing from the read tables, in one
+    /// transaction. It does not wait for the disk: the records are rebuilt from the
+    /// journal should a crash lose them, and the next commit's sync covers them too.
+    /// On failure the store is poisoned: reopen it.
+    pub fn project(&mut self) -> Result<(), StoreError> {
+        self.check_poisoned()?;
+        if self.unprojected.is_empty() {
+            return Ok(());
+        }
+        if let Err(error) = self.write_projection() {
+            self.poisoned = true;
+            return Err(error);
+        }
+        self.unprojected.clear();
+        Ok(())
+    }
+
+    fn write_projection(&mut self) -> Result<(), StoreError> {
+        let relaxed = self.durability == Durability::Full;
+        if relaxed {
+            self.connection.pragma_update(
+                None,
+                "synchronous",
+                open::synchronous(Durability::Normal),
+            )?;
+        }
+        let written = (|| -> Result<(), StoreError> {
+            let tx = self
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            records::write_records(&tx, &self.unprojected)?;
+            // Only the steps committed so far are covered: staged ones are not.
+            set_meta(&tx, PROJECTED_SEQ, &(self.next_seq - 1).to_string())?;
+            Ok(tx.commit()?)
+        })();
+        if relaxed {
+            self.connection.pragma_update(
+                None,
+                "synchronous",
+                open::synchronous(self.durability),
+            )?;
+        }
+        written
     }
 
     /// Handles a command and commits it alone: the simple path for hosts without
@@ -306,6 +411,8 @@ impl DurableEngine {
     pub fn checkpoint(&mut self) -> Result<(), StoreError> {
         self.check_poisoned()?;
         self.require_nothing_staged()?;
+        // The journal entries the snapshot replaces must have their records stored.
+        self.project()?;
         let covered = self.next_seq - 1;
         let tx = self
             .connection
@@ -405,6 +512,10 @@ impl DurableEngine {
         }
     }
 }
+
+/// The `meta` key holding the last journal entry whose records are in the read tables,
+/// present only while later entries may lack theirs.
+const PROJECTED_SEQ: &str = "projected_seq";
 
 /// An effect the host has not reported done.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -91,6 +91,8 @@ impl DurableEngine {
     /// log stay (they hold no message text).
     pub fn apply_retention(&mut self, now: Timestamp) -> Result<RetentionReport, StoreError> {
         self.require_nothing_staged()?;
+        // Purging works on the read tables: they must hold every committed record first.
+        self.project()?;
         let connection = self.connection_mut()?;
         let tx = connection.transaction()?;
         let policies: Vec<(String, i64)> = {

@@ -12,9 +12,31 @@ use crate::StoreError;
 /// Characters of a message kept as the session's preview in lists.
 const PREVIEW_CHARS: usize = 120;
 
-/// Writes what `outputs` ask to persist: records into the read tables, effects into the
-/// outbox. Events are not stored; they are delivered after the commit.
-pub(crate) fn apply_outputs(tx: &Transaction<'_>, outputs: &[Output]) -> Result<(), StoreError> {
+/// Writes the effects among `outputs` into the outbox.
+pub(crate) fn write_effects(tx: &Transaction<'_>, outputs: &[Output]) -> Result<(), StoreError> {
+    for output in outputs {
+        if let Output::Effect {
+            tenant_id,
+            effect_id,
+            effect,
+        } = output
+        {
+            tx.prepare_cached(
+                "INSERT INTO outbox (tenant_id, effect_id, effect) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![
+                tenant_id.as_str(),
+                effect_id.to_string(),
+                serde_json::to_string(effect)?
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the records among `outputs` into the read tables. Events are not stored; they
+/// are delivered after the commit. Effects go to the outbox through [`write_effects`].
+pub(crate) fn write_records(tx: &Transaction<'_>, outputs: &[Output]) -> Result<(), StoreError> {
     // A busy chat records its session after every message; within one commit only the
     // latest state matters. It is written where the session first appears, so the row
     // exists before anything later in the commit updates it.
@@ -57,21 +79,7 @@ pub(crate) fn apply_outputs(tx: &Transaction<'_>, outputs: &[Output]) -> Result<
                 write_previews(tx, &mut previews)?;
                 apply_record(tx, tenant_id, record)?;
             }
-            Output::Effect {
-                tenant_id,
-                effect_id,
-                effect,
-            } => {
-                tx.prepare_cached(
-                    "INSERT INTO outbox (tenant_id, effect_id, effect) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![
-                    tenant_id.as_str(),
-                    effect_id.to_string(),
-                    serde_json::to_string(effect)?
-                ])?;
-            }
-            Output::Deliver { .. } => {}
+            Output::Effect { .. } | Output::Deliver { .. } => {}
         }
     }
     write_previews(tx, &mut previews)
@@ -127,7 +135,7 @@ fn insert_message(
 
 fn apply_record(tx: &Transaction<'_>, tenant: &str, record: &Record) -> Result<(), StoreError> {
     match record {
-        // Written by `apply_outputs`, which keeps only the latest of each per commit.
+        // Written by `write_records`, which keeps only the latest of each per commit.
         Record::Session { .. } | Record::Message { .. } => Ok(()),
         Record::Note { note } => {
             tx.prepare_cached(

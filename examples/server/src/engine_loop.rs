@@ -5,6 +5,10 @@
 //! then releases the outputs and answers the requests: nothing leaves the process before it
 //! is durable. Deadlines are fired between batches. A full queue is refused at once with
 //! `overloaded` instead of growing without bound.
+//!
+//! Commits write the journal; the read tables follow in larger groups ("projection"): when
+//! no request waits, once enough records have gathered, and before any read that asks for
+//! them (`EngineHandle::read_tables_current`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +29,10 @@ const MAX_BATCH: usize = 2_048;
 const QUEUE_CAPACITY: usize = 65_536;
 /// Longest sleep when no deadline is armed.
 const IDLE_WAKE: Duration = Duration::from_millis(500);
+/// Committed records after which the read tables are brought up to date even while
+/// requests keep coming: large enough that the per-session message index is written a
+/// page per many messages, small enough to bound memory and the wait of a read.
+const PROJECTION_BATCH: usize = 8_192;
 
 /// What a command's caller gets: the reply and the step's time, or the error.
 pub type CommandResult = Result<(Reply, Timestamp), ApiError>;
@@ -48,6 +56,8 @@ enum Job {
         respond: Respond,
     },
     Task(Task),
+    /// Answered once the read tables hold every committed step.
+    Project(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -56,6 +66,8 @@ enum Job {
 pub struct EngineHandle {
     jobs: SyncSender<Job>,
     healthy: Arc<AtomicBool>,
+    /// False from a commit whose records are not yet in the read tables until they are.
+    projected: Arc<AtomicBool>,
 }
 
 impl EngineHandle {
@@ -67,11 +79,13 @@ impl EngineHandle {
     ) -> EngineHandle {
         let (jobs, receiver) = mpsc::sync_channel(QUEUE_CAPACITY);
         let healthy = Arc::new(AtomicBool::new(true));
+        let projected = Arc::new(AtomicBool::new(store.unprojected() == 0));
         let engine_loop = EngineLoop {
             store: Some(store),
             reopen,
             release,
             healthy: healthy.clone(),
+            projected: projected.clone(),
             clock: Clock::default(),
             answers: Vec::new(),
             committed: Vec::new(),
@@ -80,7 +94,21 @@ impl EngineHandle {
             .name("switchboard-engine".into())
             .spawn(move || engine_loop.run(receiver))
             .expect("the engine thread starts");
-        EngineHandle { jobs, healthy }
+        EngineHandle {
+            jobs,
+            healthy,
+            projected,
+        }
+    }
+
+    /// Returns once the read tables hold every step committed before the call: at once
+    /// when they do, else after the engine thread has projected.
+    pub async fn read_tables_current(&self) -> Result<(), ApiError> {
+        if self.projected.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let (sender, receiver) = oneshot::channel();
+        self.wait_for(Job::Project(sender), receiver).await
     }
 
     /// Whether the store is usable (false after a failed commit that could not reopen).
@@ -160,6 +188,11 @@ impl EngineHandle {
         let job = Job::Task(Box::new(move |store| {
             let _ = sender.send(task(store));
         }));
+        self.wait_for(job, receiver).await
+    }
+
+    /// Queues `job` (refused at once when the queue is full) and waits for its answer.
+    async fn wait_for<T>(&self, job: Job, answer: oneshot::Receiver<T>) -> Result<T, ApiError> {
         self.jobs.try_send(job).map_err(|error| match error {
             TrySendError::Full(_) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -168,7 +201,7 @@ impl EngineHandle {
             ),
             TrySendError::Disconnected(_) => ApiError::unavailable("the engine stopped"),
         })?;
-        receiver
+        answer
             .await
             .map_err(|_| ApiError::unavailable("the engine stopped"))
     }
@@ -203,6 +236,7 @@ struct EngineLoop {
     reopen: (PathBuf, OpenOptions),
     release: Arc<dyn Release>,
     healthy: Arc<AtomicBool>,
+    projected: Arc<AtomicBool>,
     clock: Clock,
     answers: Vec<(Respond, Reply, Timestamp)>,
     /// One buffer for every commit's outputs, emptied after each release.
@@ -212,11 +246,21 @@ struct EngineLoop {
 impl EngineLoop {
     fn run(mut self, jobs: mpsc::Receiver<Job>) {
         loop {
-            let wait = self.until_next_deadline();
-            let first = match jobs.recv_timeout(wait) {
+            let waiting = match jobs.try_recv() {
                 Ok(job) => Some(job),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => break,
+                Err(_) => {
+                    // Nothing waits: the time to bring the read tables up to date.
+                    self.project();
+                    None
+                }
+            };
+            let first = match waiting {
+                Some(job) => Some(job),
+                None => match jobs.recv_timeout(self.until_next_deadline()) {
+                    Ok(job) => Some(job),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                },
             };
             let now = self.clock.now();
             if let Some(store) = self.store.as_mut()
@@ -244,6 +288,11 @@ impl EngineLoop {
                             task(store);
                         }
                         self.flush();
+                    }
+                    Job::Project(done) => {
+                        self.flush();
+                        self.project();
+                        let _ = done.send(());
                     }
                     Job::Shutdown(done) => {
                         shutdown = Some(done);
@@ -323,6 +372,11 @@ impl EngineLoop {
         match store.commit_into(&mut self.committed) {
             Ok(()) => {
                 crate::metrics::record_commit(self.answers.len(), started.elapsed());
+                if store.unprojected() > 0 {
+                    // Before anything is released: whoever learns of this commit and then
+                    // reads waits for its records.
+                    self.projected.store(false, Ordering::Release);
+                }
                 // Released before answering: whoever gets an answer finds its events
                 // already in the recipients' streams and counted in the metrics.
                 if !self.committed.is_empty() {
@@ -331,6 +385,9 @@ impl EngineLoop {
                 }
                 for (respond, reply, now) in self.answers.drain(..) {
                     respond(Ok((reply, now)));
+                }
+                if store.unprojected() >= PROJECTION_BATCH {
+                    self.project();
                 }
             }
             Err(error) => {
@@ -342,18 +399,45 @@ impl EngineLoop {
                         "the step could not be stored; nothing was changed",
                     )));
                 }
-                self.store = None;
-                let (path, options) = &self.reopen;
-                match DurableEngine::open(path, options.clone()) {
-                    Ok((store, recovery)) => {
-                        tracing::info!(replayed = recovery.replayed, "store reopened");
-                        self.store = Some(store);
-                    }
-                    Err(error) => {
-                        tracing::error!(code = error.code(), error = %error, "the store cannot be reopened");
-                        self.healthy.store(false, Ordering::Relaxed);
-                    }
-                }
+                self.reopen();
+            }
+        }
+    }
+
+    /// Brings the read tables up to date with every committed step.
+    fn project(&mut self) {
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        let records = store.unprojected();
+        if records > 0 {
+            let started = Instant::now();
+            if let Err(error) = store.project() {
+                tracing::error!(code = error.code(), error = %error, "projection failed; reopening the store");
+                // Recovery writes the records the journal holds and the tables lack.
+                self.reopen();
+                return;
+            }
+            crate::metrics::record_projection(records, started.elapsed());
+        }
+        self.projected.store(true, Ordering::Release);
+    }
+
+    /// Drops a store that failed and opens the file again: recovery restores the last
+    /// committed state.
+    fn reopen(&mut self) {
+        self.store = None;
+        let (path, options) = &self.reopen;
+        match DurableEngine::open(path, options.clone()) {
+            Ok((store, recovery)) => {
+                tracing::info!(replayed = recovery.replayed, "store reopened");
+                self.projected
+                    .store(store.unprojected() == 0, Ordering::Release);
+                self.store = Some(store);
+            }
+            Err(error) => {
+                tracing::error!(code = error.code(), error = %error, "the store cannot be reopened");
+                self.healthy.store(false, Ordering::Relaxed);
             }
         }
     }
@@ -365,5 +449,121 @@ impl EngineLoop {
         {
             tracing::error!(code = error.code(), error = %error, "closing the store failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+    use switchboard_core::{Reply, Role};
+    use switchboard_store::Reader;
+
+    use super::*;
+
+    struct Discard;
+
+    impl Release for Discard {
+        fn release(&self, _: &[Output]) {}
+    }
+
+    fn command(value: serde_json::Value) -> Command {
+        serde_json::from_value(value).expect("a valid command")
+    }
+
+    /// Keeps the engine thread busy until the returned sender is used or dropped.
+    fn hold(engine: &EngineHandle) -> std::sync::mpsc::Sender<()> {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.run(move |_| held.recv()).await });
+        release
+    }
+
+    #[tokio::test]
+    async fn a_read_waits_until_the_tables_hold_every_step_committed_before_it() {
+        let dir =
+            std::env::temp_dir().join(format!("switchboard-projection-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("switchboard.db");
+        let options = OpenOptions {
+            deferred_projection: true,
+            verify: false,
+            ..OpenOptions::default()
+        };
+        let (store, _) = DurableEngine::open(&path, options.clone()).unwrap();
+        let engine = EngineHandle::start(store, (path.clone(), options), Arc::new(Discard));
+        let admin = Actor::new("acme", "admin", Role::TenantAdmin);
+        for (actor, step) in [
+            (
+                Actor::new("acme", "root", Role::Superadmin),
+                json!({"type": "create_tenant", "settings": {}}),
+            ),
+            (
+                admin.clone(),
+                json!({"type": "upsert_department", "department": {"id": "support", "name": "Support"}}),
+            ),
+            (
+                admin.clone(),
+                json!({"type": "upsert_queue", "queue": {"id": "support", "name": "Support", "department_id": "support"}}),
+            ),
+            (
+                admin,
+                json!({"type": "upsert_agent", "agent": {"id": "alice", "name": "Alice", "departments": ["support"]}}),
+            ),
+            (
+                Actor::new("acme", "alice", Role::Agent),
+                json!({"type": "set_agent_status", "status": "online"}),
+            ),
+        ] {
+            engine.execute(actor, command(step)).await.unwrap();
+        }
+
+        // The chat starts between two tasks that hold the engine thread: its commit is
+        // answered, and nothing idle projects it before the second task lets go.
+        let first = hold(&engine);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let start = tokio::spawn({
+            let engine = engine.clone();
+            async move {
+                let visitor = Actor::new("acme", "v1", Role::Visitor);
+                let step = json!({"type": "start_session", "visitor": {"name": "Vera"}});
+                engine.execute(visitor, command(step)).await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = hold(&engine);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        first.send(()).unwrap();
+        let (reply, _) = start.await.unwrap().unwrap();
+        let Reply::SessionStarted { session_id, .. } = reply else {
+            panic!("unexpected reply {reply:?}");
+        };
+        let session_id = session_id.to_string();
+        let stored = |path: &std::path::Path| {
+            Reader::open(path)
+                .unwrap()
+                .queries()
+                .session("acme", &session_id)
+                .is_ok()
+        };
+        assert!(
+            !stored(&path),
+            "committed and answered, not yet in the tables"
+        );
+
+        let read = tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.read_tables_current().await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!read.is_finished(), "the read waits for the projection");
+        second.send(()).unwrap();
+        read.await.unwrap().unwrap();
+        assert!(stored(&path), "the read sees the chat it was told of");
+
+        engine.shutdown().await;
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -98,6 +98,9 @@ impl Server {
                 DurabilityOption::Normal => Durability::Normal,
             },
             background_wal_checkpoints: true,
+            // The engine thread projects when idle and every few thousand records; reads
+            // wait for it (`ReaderPool::read`), so every answer still sees its own writes.
+            deferred_projection: true,
             ..OpenOptions::default()
         };
         let durability = options.durability;
@@ -184,7 +187,7 @@ impl Server {
                 }
             },
         };
-        let readers = Arc::new(ReaderPool::new(config.db.clone()));
+        let readers = Arc::new(ReaderPool::new(config.db.clone(), engine.clone()));
         let state: SharedState = Arc::new(AppState {
             limits: RateLimits::new(
                 config.rate_limit_ip,

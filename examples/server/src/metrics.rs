@@ -22,6 +22,8 @@ struct Metrics {
     commands: Counter,
     commit_seconds: Histogram,
     commit_batch: Histogram,
+    projection_seconds: Histogram,
+    projection_records: Histogram,
     routing_seconds: Histogram,
     waiting: Family<TenantLabel, Gauge>,
     waiting_sessions: Mutex<HashMap<String, HashSet<u64>>>,
@@ -41,6 +43,8 @@ fn metrics() -> &'static Metrics {
         let commands = Counter::default();
         let commit_seconds = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
         let commit_batch = Histogram::new(exponential_buckets(1.0, 2.0, 12));
+        let projection_seconds = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
+        let projection_records = Histogram::new(exponential_buckets(1.0, 2.0, 16));
         let routing_seconds = Histogram::new(exponential_buckets(0.01, 2.0, 16));
         let waiting = Family::<TenantLabel, Gauge>::default();
         let effects_failed = Counter::default();
@@ -68,6 +72,16 @@ fn metrics() -> &'static Metrics {
             "commit_batch_size",
             "Commands per group commit",
             commit_batch.clone(),
+        );
+        registry.register(
+            "projection_seconds",
+            "Time to bring the read tables up to date with the committed steps",
+            projection_seconds.clone(),
+        );
+        registry.register(
+            "projection_records",
+            "Records written per projection",
+            projection_records.clone(),
         );
         registry.register(
             "routing_seconds",
@@ -107,6 +121,8 @@ fn metrics() -> &'static Metrics {
             commands,
             commit_seconds,
             commit_batch,
+            projection_seconds,
+            projection_records,
             routing_seconds,
             waiting,
             waiting_sessions: Mutex::default(),
@@ -149,6 +165,13 @@ pub fn record_commit(commands: usize, took: Duration) {
     if commands > 0 {
         m.commit_batch.observe(commands as f64);
     }
+}
+
+/// The read tables caught up with `records` committed records.
+pub fn record_projection(records: usize, took: Duration) {
+    let m = metrics();
+    m.projection_seconds.observe(took.as_secs_f64());
+    m.projection_records.observe(records as f64);
 }
 
 /// A chat message was committed.

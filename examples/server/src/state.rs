@@ -43,24 +43,28 @@ pub type SharedState = Arc<AppState>;
 /// A pool of read-only store connections, used from blocking threads.
 pub struct ReaderPool {
     path: PathBuf,
+    engine: EngineHandle,
     idle: Mutex<Vec<Reader>>,
 }
 
 impl ReaderPool {
-    /// A pool over the database at `path`.
+    /// A pool over the database at `path`, written by `engine`.
     #[must_use]
-    pub fn new(path: PathBuf) -> Self {
+    pub fn new(path: PathBuf, engine: EngineHandle) -> Self {
         ReaderPool {
             path,
+            engine,
             idle: Mutex::default(),
         }
     }
 
-    /// Runs `query` on a read-only connection in a blocking thread.
+    /// Runs `query` on a read-only connection in a blocking thread, once the read tables
+    /// hold every step committed before the call.
     pub async fn read<T: Send + 'static>(
         self: &Arc<Self>,
         query: impl FnOnce(&Reader) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
+        self.engine.read_tables_current().await?;
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
             let reader = match pool.idle.lock().expect("reader pool").pop() {

@@ -481,11 +481,16 @@ async fn a_write_the_client_never_takes_ends_the_connection_even_if_it_keeps_tal
 
     let SmallReaderChat {
         agent: stalled,
-        visitor: _visitor,
+        visitor,
         user,
         session_id,
         ..
     } = chat_with_a_small_reader(&server).await;
+    // The visitor reads everything: only the agent's connection may stall, however fast the
+    // messages below go out.
+    let mut visitor_socket = visitor.socket;
+    let reader =
+        tokio::spawn(async move { while let Some(Ok(_)) = visitor_socket.next().await {} });
 
     let (mut writer, _unread) = stalled.socket.split();
     let talker = tokio::spawn(async move {
@@ -522,6 +527,7 @@ async fn a_write_the_client_never_takes_ends_the_connection_even_if_it_keeps_tal
     )
     .await;
     talker.abort();
+    reader.abort();
 }
 
 #[tokio::test]

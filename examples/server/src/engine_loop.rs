@@ -6,9 +6,9 @@
 //! is durable. Deadlines are fired between batches. A full queue is refused at once with
 //! `overloaded` instead of growing without bound.
 //!
-//! Commits write the journal; the read tables follow in larger groups ("projection"): when
-//! no request waits, once enough records have gathered, and before any read that asks for
-//! them (`EngineHandle::read_tables_current`).
+//! Commits write the journal; the read tables follow in larger groups ("projection"): once
+//! enough records have gathered or the oldest has waited long enough, and before any read
+//! that asks for them (`EngineHandle::read_tables_current`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,10 +29,16 @@ const MAX_BATCH: usize = 2_048;
 const QUEUE_CAPACITY: usize = 65_536;
 /// Longest sleep when no deadline is armed.
 const IDLE_WAKE: Duration = Duration::from_millis(500);
-/// Committed records after which the read tables are brought up to date even while
-/// requests keep coming: large enough that the per-session message index is written a
-/// page per many messages, small enough to bound memory and the wait of a read.
+/// Committed records after which the read tables are brought up to date: large enough
+/// that the per-session message index is written a page per many messages, small enough
+/// to bound memory and the pause a projection puts between two commits.
 const PROJECTION_BATCH: usize = 8_192;
+/// The longest a committed record waits for the read tables when no read asks for it.
+const PROJECTION_DELAY: Duration = Duration::from_millis(100);
+/// Records projected at once when no request waits: at a steady pace the tables keep up
+/// commit by commit in pauses too short to show in delivery times, while a flood's
+/// larger commits are left to gather.
+const IDLE_PROJECTION: usize = 64;
 
 /// What a command's caller gets: the reply and the step's time, or the error.
 pub type CommandResult = Result<(Reply, Timestamp), ApiError>;
@@ -86,6 +92,7 @@ impl EngineHandle {
             release,
             healthy: healthy.clone(),
             projected: projected.clone(),
+            unprojected_since: None,
             clock: Clock::default(),
             answers: Vec::new(),
             committed: Vec::new(),
@@ -237,6 +244,8 @@ struct EngineLoop {
     release: Arc<dyn Release>,
     healthy: Arc<AtomicBool>,
     projected: Arc<AtomicBool>,
+    /// When the oldest committed record not yet in the read tables was committed.
+    unprojected_since: Option<Instant>,
     clock: Clock,
     answers: Vec<(Respond, Reply, Timestamp)>,
     /// One buffer for every commit's outputs, emptied after each release.
@@ -246,17 +255,17 @@ struct EngineLoop {
 impl EngineLoop {
     fn run(mut self, jobs: mpsc::Receiver<Job>) {
         loop {
-            let waiting = match jobs.try_recv() {
-                Ok(job) => Some(job),
-                Err(_) => {
-                    // Nothing waits: the time to bring the read tables up to date.
-                    self.project();
-                    None
-                }
-            };
+            let waiting = jobs.try_recv().ok();
+            let projection_due = self.until_projection_due();
+            if projection_due == Some(Duration::ZERO)
+                || (waiting.is_none() && self.unprojected() <= IDLE_PROJECTION)
+            {
+                self.project();
+            }
+            let wait = projection_due.map_or(IDLE_WAKE, |due| due.max(Duration::from_millis(1)));
             let first = match waiting {
                 Some(job) => Some(job),
-                None => match jobs.recv_timeout(self.until_next_deadline()) {
+                None => match jobs.recv_timeout(self.until_next_deadline().min(wait)) {
                     Ok(job) => Some(job),
                     Err(RecvTimeoutError::Timeout) => None,
                     Err(RecvTimeoutError::Disconnected) => break,
@@ -311,6 +320,17 @@ impl EngineLoop {
             }
         }
         self.close();
+    }
+
+    fn unprojected(&self) -> usize {
+        self.store.as_ref().map_or(0, DurableEngine::unprojected)
+    }
+
+    /// How long until the oldest committed record not yet in the read tables is
+    /// [`PROJECTION_DELAY`] old; `None` when there is none.
+    fn until_projection_due(&self) -> Option<Duration> {
+        self.unprojected_since
+            .map(|since| PROJECTION_DELAY.saturating_sub(since.elapsed()))
     }
 
     fn until_next_deadline(&self) -> Duration {
@@ -376,6 +396,7 @@ impl EngineLoop {
                     // Before anything is released: whoever learns of this commit and then
                     // reads waits for its records.
                     self.projected.store(false, Ordering::Release);
+                    self.unprojected_since.get_or_insert_with(Instant::now);
                 }
                 // Released before answering: whoever gets an answer finds its events
                 // already in the recipients' streams and counted in the metrics.
@@ -420,6 +441,7 @@ impl EngineLoop {
             }
             crate::metrics::record_projection(records, started.elapsed());
         }
+        self.unprojected_since = None;
         self.projected.store(true, Ordering::Release);
     }
 
@@ -431,6 +453,7 @@ impl EngineLoop {
         match DurableEngine::open(path, options.clone()) {
             Ok((store, recovery)) => {
                 tracing::info!(replayed = recovery.replayed, "store reopened");
+                self.unprojected_since = None;
                 self.projected
                     .store(store.unprojected() == 0, Ordering::Release);
                 self.store = Some(store);

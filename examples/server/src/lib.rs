@@ -98,7 +98,7 @@ impl Server {
                 DurabilityOption::Normal => Durability::Normal,
             },
             background_wal_checkpoints: true,
-            // The engine thread projects when idle and every few thousand records; reads
+            // The engine thread projects every few thousand records or 100 ms; reads
             // wait for it (`ReaderPool::read`), so every answer still sees its own writes.
             deferred_projection: true,
             ..OpenOptions::default()

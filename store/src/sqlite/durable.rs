@@ -35,7 +35,7 @@ pub struct OpenOptions {
     pub background_wal_checkpoints: bool,
     /// Commits write the journal and the outbox only; the read tables follow in
     /// [`project`](DurableEngine::project), which the host calls when it has time (the
-    /// example server: when idle, and after enough commits) and before a read that must
+    /// example server: every few thousand records or 100 ms) and before a read that must
     /// see the latest commit. Rebuilding the read tables in larger groups writes far
     /// fewer pages: each commit of a busy server otherwise touches one page of the
     /// per-session message index for almost every message. Snapshots, privacy

@@ -16,7 +16,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> std::process::ExitCode {
     // mimalloc asks for transparent huge pages, and the kernel then zeroes two megabytes at
     // the first touch of each: in a flood on a fresh server that zeroing took a seventh of
-    // the engine thread. Without them the median flood throughput rose by a quarter.
+    // the engine thread. Without them the flood throughput rose by about a fifth, and
+    // 10,000 idle connections take a quarter less memory.
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);
     let config = Config::parse();

@@ -165,3 +165,82 @@ fn deferred_commits_still_store_effects_and_release_every_output() {
     let (store, _) = DurableEngine::open(&file.path, deferred()).unwrap();
     assert_eq!(store.pending_effects().unwrap().len(), effects_before);
 }
+
+/// A chat of v1 with a secret in it, closed, its records not yet projected.
+fn closed_chat_waiting_for_the_tables() -> (TempStore, DurableEngine, String) {
+    let file = TempStore::new();
+    let (mut store, _) = DurableEngine::open(&file.path, deferred()).unwrap();
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    say(&mut store, 3_000, &visitor(T, "v1"), &session, "my secret");
+    ok(
+        &mut store,
+        4_000,
+        &agent(T, "alice"),
+        serde_json::json!({"type": "close_session", "session_id": session}),
+    );
+    assert!(store.unprojected() > 0);
+    (file, store, session)
+}
+
+#[test]
+fn erasure_covers_records_still_waiting_for_the_tables() {
+    let (file, mut store, session) = closed_chat_waiting_for_the_tables();
+    store
+        .forget_visitor(switchboard_core::Timestamp(5_000), &admin(T), "v1")
+        .unwrap();
+    assert_eq!(store.unprojected(), 0);
+    let bodies = bodies(&file.path, &session);
+    assert!(!bodies.is_empty(), "the messages stay, as tombstones");
+    assert!(
+        bodies.iter().all(String::is_empty),
+        "the message was projected, then erased: {bodies:?}"
+    );
+    assert_eq!(search_hits(&file.path, "secret"), 0);
+}
+
+#[test]
+fn retention_covers_records_still_waiting_for_the_tables() {
+    let (file, mut store, session) = closed_chat_waiting_for_the_tables();
+    store.set_retention(T, Some(1)).unwrap();
+    let report = store
+        .apply_retention(switchboard_core::Timestamp(4_001 + 86_400_000))
+        .unwrap();
+    assert_eq!(report.sessions, 1);
+    assert!(report.messages >= 1);
+    let history = Reader::open(&file.path).unwrap().queries().message_history(
+        T,
+        &session,
+        &HistoryQuery::default(),
+    );
+    assert_eq!(history.unwrap_err().code(), "not_found");
+}
+
+#[test]
+fn snapshots_wait_for_the_projection_and_follow_it() {
+    let file = TempStore::new();
+    let options = OpenOptions {
+        snapshot_every: 3,
+        ..deferred()
+    };
+    let (mut store, _) = DurableEngine::open(&file.path, options.clone()).unwrap();
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    say(&mut store, 3_000, &visitor(T, "v1"), &session, "hello");
+    drop(store);
+    let (mut store, recovery) = DurableEngine::open(&file.path, options.clone()).unwrap();
+    assert_eq!(
+        recovery.snapshot_seq, 0,
+        "no snapshot while the records it would replace were waiting"
+    );
+    say(&mut store, 4_000, &visitor(T, "v1"), &session, "again");
+    store.project().unwrap();
+    drop(store);
+    let (_, recovery) = DurableEngine::open(&file.path, options).unwrap();
+    assert!(
+        recovery.snapshot_seq > 0,
+        "the projection was followed by one"
+    );
+    assert_eq!(recovery.replayed, 0);
+    assert_eq!(bodies(&file.path, &session), vec!["hello", "again"]);
+}

@@ -27,10 +27,11 @@ enum Op {
     Checkpoint,
     /// Bring the read tables up to date (a no-op when every commit writes its records).
     Project,
-    /// Commit, close the file and open it again.
-    Reopen,
-    /// Drop the store without committing, as a crash would.
-    Crash,
+    /// Commit, close the file and open it again, with records deferred or not.
+    Reopen(bool),
+    /// Drop the store without committing, as a crash would, and open it again with
+    /// records deferred or not.
+    Crash(bool),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -40,8 +41,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => Just(Op::Commit),
         1 => Just(Op::Checkpoint),
         1 => Just(Op::Project),
-        1 => Just(Op::Reopen),
-        1 => Just(Op::Crash),
+        1 => any::<bool>().prop_map(Op::Reopen),
+        1 => any::<bool>().prop_map(Op::Crash),
     ]
 }
 
@@ -189,12 +190,13 @@ proptest! {
     #[test]
     fn persisted_and_reopened_equals_in_memory(
         ops in prop::collection::vec(op(), 1..120),
-        deferred in any::<bool>(),
+        first_deferred in any::<bool>(),
     ) {
-        let options = || options(deferred);
+        let mut deferred = first_deferred;
+        let options = |deferred| options(deferred);
         let file = TempStore::new();
-        let (mut store, _) = DurableEngine::open(&file.path, options()).unwrap();
-        let mut shadow = Engine::new(options().config);
+        let (mut store, _) = DurableEngine::open(&file.path, options(deferred)).unwrap();
+        let mut shadow = Engine::new(options(deferred).config);
         setup(&mut store, &mut shadow);
         let mut committed = shadow.clone();
         let mut now = 2_000i64;
@@ -254,18 +256,20 @@ proptest! {
                         "after a projection the tables hold every committed message once"
                     );
                 }
-                Op::Reopen => {
+                Op::Reopen(next) => {
+                    deferred = next;
                     let released = store.commit().unwrap();
                     tally(&released, &mut committed_messages, &mut committed_tickets);
                     expected.clear();
                     committed = shadow.clone();
                     drop(store);
-                    store = DurableEngine::open(&file.path, options()).unwrap().0;
+                    store = DurableEngine::open(&file.path, options(deferred)).unwrap().0;
                     prop_assert!(*store.engine() == shadow, "reopened engine differs");
                 }
-                Op::Crash => {
+                Op::Crash(next) => {
+                    deferred = next;
                     drop(store);
-                    store = DurableEngine::open(&file.path, options()).unwrap().0;
+                    store = DurableEngine::open(&file.path, options(deferred)).unwrap().0;
                     prop_assert!(*store.engine() == committed, "recovered engine differs from the committed one");
                     shadow = committed.clone();
                     // The shadow's clock may be ahead of what was committed; so is the host's.
@@ -276,7 +280,7 @@ proptest! {
         let released = store.commit().unwrap();
         tally(&released, &mut committed_messages, &mut committed_tickets);
         drop(store);
-        let store = DurableEngine::open(&file.path, options()).unwrap().0;
+        let store = DurableEngine::open(&file.path, options(deferred)).unwrap().0;
         prop_assert!(*store.engine() == shadow);
         prop_assert_eq!(stored_messages(&file.path), committed_messages, "messages in the read table");
         let raw = rusqlite::Connection::open(&file.path).unwrap();

@@ -12,14 +12,14 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
 use switchboard_core::{Actor, Command, Output, Reply, Timestamp};
 use switchboard_store::{DurableEngine, OpenOptions};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::error::ApiError;
 
@@ -46,7 +46,10 @@ pub type CommandResult = Result<(Reply, Timestamp), ApiError>;
 pub type Respond = Box<dyn FnOnce(CommandResult) + Send>;
 /// A host value to write with a command: (tenant, namespace, key, value or removal).
 pub type HostWrite = (String, &'static str, String, Option<String>);
-type Task = Box<dyn FnOnce(&mut DurableEngine) + Send>;
+/// Runs on the engine thread; what it returns answers the caller once its steps are
+/// committed and counted.
+type Task = Box<dyn FnOnce(&mut DurableEngine) -> Answer + Send>;
+type Answer = Box<dyn FnOnce() + Send>;
 
 /// Where committed outputs go (the WebSocket hub, effects, webhooks, metrics).
 pub trait Release: Send + Sync + 'static {
@@ -62,8 +65,8 @@ enum Job {
         respond: Respond,
     },
     Task(Task),
-    /// Answered once the read tables hold every committed step.
-    Project(oneshot::Sender<()>),
+    /// Wakes an idle engine thread to look at `ReadTables::requested`.
+    Wake,
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -72,8 +75,39 @@ enum Job {
 pub struct EngineHandle {
     jobs: SyncSender<Job>,
     healthy: Arc<AtomicBool>,
-    /// False from a commit whose records are not yet in the read tables until they are.
-    projected: Arc<AtomicBool>,
+    tables: Arc<ReadTables>,
+}
+
+/// How far the read tables are behind the commits, shared by the engine thread and the
+/// readers. Readers never queue behind commands: they ask, and wait for the answer here.
+struct ReadTables {
+    /// Commits (and tasks) after which records were waiting, counted.
+    committed: AtomicU64,
+    /// A reader waits: project before the next batch.
+    requested: AtomicBool,
+    /// The count of `committed` the tables hold; `None` once the store is gone.
+    projected: watch::Sender<Option<u64>>,
+}
+
+impl ReadTables {
+    fn new() -> Self {
+        ReadTables {
+            committed: AtomicU64::new(0),
+            requested: AtomicBool::new(false),
+            projected: watch::Sender::new(Some(0)),
+        }
+    }
+
+    /// Records are waiting: called before anything of that step is released.
+    fn fell_behind(&self) {
+        self.committed.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The tables hold everything committed so far.
+    fn caught_up(&self) {
+        self.projected
+            .send_replace(Some(self.committed.load(Ordering::Acquire)));
+    }
 }
 
 impl EngineHandle {
@@ -85,13 +119,14 @@ impl EngineHandle {
     ) -> EngineHandle {
         let (jobs, receiver) = mpsc::sync_channel(QUEUE_CAPACITY);
         let healthy = Arc::new(AtomicBool::new(true));
-        let projected = Arc::new(AtomicBool::new(store.unprojected() == 0));
+        // Opening projects whatever the journal held beyond the tables.
+        let tables = Arc::new(ReadTables::new());
         let engine_loop = EngineLoop {
             store: Some(store),
             reopen,
             release,
             healthy: healthy.clone(),
-            projected: projected.clone(),
+            tables: tables.clone(),
             unprojected_since: None,
             clock: Clock::default(),
             answers: Vec::new(),
@@ -104,18 +139,41 @@ impl EngineHandle {
         EngineHandle {
             jobs,
             healthy,
-            projected,
+            tables,
         }
     }
 
     /// Returns once the read tables hold every step committed before the call: at once
     /// when they do, else after the engine thread has projected.
     pub async fn read_tables_current(&self) -> Result<(), ApiError> {
-        if self.projected.load(Ordering::Acquire) {
-            return Ok(());
+        let target = self.tables.committed.load(Ordering::Acquire);
+        let mut projected = self.tables.projected.subscribe();
+        let current = |projected: &Option<u64>| projected.is_none_or(|count| count >= target);
+        if !current(&projected.borrow()) {
+            self.tables.requested.store(true, Ordering::Release);
+            // Wakes an idle engine thread; a busy one sees the request before its next
+            // batch, so a full queue changes nothing.
+            let _ = self.jobs.try_send(Job::Wake);
+            projected
+                .wait_for(current)
+                .await
+                .map_err(|_| ApiError::unavailable("the engine stopped"))?;
         }
-        let (sender, receiver) = oneshot::channel();
-        self.wait_for(Job::Project(sender), receiver).await
+        match *projected.borrow() {
+            Some(_) => Ok(()),
+            None => Err(ApiError::unavailable("the store is unavailable")),
+        }
+    }
+
+    /// Whether a reader would wait for the tables now.
+    #[cfg(test)]
+    fn read_tables_behind(&self) -> bool {
+        let target = self.tables.committed.load(Ordering::Acquire);
+        !self
+            .tables
+            .projected
+            .borrow()
+            .is_none_or(|count| count >= target)
     }
 
     /// Whether the store is usable (false after a failed commit that could not reopen).
@@ -193,7 +251,10 @@ impl EngineHandle {
     ) -> Result<T, ApiError> {
         let (sender, receiver) = oneshot::channel();
         let job = Job::Task(Box::new(move |store| {
-            let _ = sender.send(task(store));
+            let value = task(store);
+            Box::new(move || {
+                let _ = sender.send(value);
+            })
         }));
         self.wait_for(job, receiver).await
     }
@@ -243,7 +304,7 @@ struct EngineLoop {
     reopen: (PathBuf, OpenOptions),
     release: Arc<dyn Release>,
     healthy: Arc<AtomicBool>,
-    projected: Arc<AtomicBool>,
+    tables: Arc<ReadTables>,
     /// When the oldest committed record not yet in the read tables was committed.
     unprojected_since: Option<Instant>,
     clock: Clock,
@@ -256,13 +317,15 @@ impl EngineLoop {
     fn run(mut self, jobs: mpsc::Receiver<Job>) {
         loop {
             let waiting = jobs.try_recv().ok();
-            let projection_due = self.until_projection_due();
-            if projection_due == Some(Duration::ZERO)
+            if self.tables.requested.swap(false, Ordering::AcqRel)
+                || self.until_projection_due() == Some(Duration::ZERO)
                 || (waiting.is_none() && self.unprojected() <= IDLE_PROJECTION)
             {
                 self.project();
             }
-            let wait = projection_due.map_or(IDLE_WAKE, |due| due.max(Duration::from_millis(1)));
+            let wait = self
+                .until_projection_due()
+                .map_or(IDLE_WAKE, |due| due.max(Duration::from_millis(1)));
             let first = match waiting {
                 Some(job) => Some(job),
                 None => match jobs.recv_timeout(self.until_next_deadline().min(wait)) {
@@ -272,7 +335,10 @@ impl EngineLoop {
                 },
             };
             let now = self.clock.now();
+            // Only when something is due: a wake-up with nothing due would journal the
+            // clock's advance, and commit it, for nothing.
             if let Some(store) = self.store.as_mut()
+                && store.poll_timeout().is_some_and(|due| due <= now)
                 && let Err(error) = store.handle_timeout(now)
             {
                 tracing::error!(code = error.code(), "firing deadlines failed");
@@ -293,16 +359,16 @@ impl EngineLoop {
                     } => self.apply(now, &actor, *command, host_writes, respond),
                     Job::Task(task) => {
                         self.flush();
-                        if let Some(store) = self.store.as_mut() {
-                            task(store);
+                        let answer = self.store.as_mut().map(task);
+                        self.flush();
+                        // A task may commit steps itself (an erasure): counted before
+                        // its caller hears back.
+                        self.note_unprojected();
+                        if let Some(answer) = answer {
+                            answer();
                         }
-                        self.flush();
                     }
-                    Job::Project(done) => {
-                        self.flush();
-                        self.project();
-                        let _ = done.send(());
-                    }
+                    Job::Wake => {}
                     Job::Shutdown(done) => {
                         shutdown = Some(done);
                         break;
@@ -392,12 +458,9 @@ impl EngineLoop {
         match store.commit_into(&mut self.committed) {
             Ok(()) => {
                 crate::metrics::record_commit(self.answers.len(), started.elapsed());
-                if store.unprojected() > 0 {
-                    // Before anything is released: whoever learns of this commit and then
-                    // reads waits for its records.
-                    self.projected.store(false, Ordering::Release);
-                    self.unprojected_since.get_or_insert_with(Instant::now);
-                }
+                // Before anything is released: whoever learns of this commit and then
+                // reads waits for its records.
+                self.note_unprojected();
                 // Released before answering: whoever gets an answer finds its events
                 // already in the recipients' streams and counted in the metrics.
                 if !self.committed.is_empty() {
@@ -407,7 +470,7 @@ impl EngineLoop {
                 for (respond, reply, now) in self.answers.drain(..) {
                     respond(Ok((reply, now)));
                 }
-                if store.unprojected() >= PROJECTION_BATCH {
+                if self.unprojected() >= PROJECTION_BATCH {
                     self.project();
                 }
             }
@@ -442,7 +505,15 @@ impl EngineLoop {
             crate::metrics::record_projection(records, started.elapsed());
         }
         self.unprojected_since = None;
-        self.projected.store(true, Ordering::Release);
+        self.tables.caught_up();
+    }
+
+    /// Counts a step whose records wait for the tables, so that readers wait for them.
+    fn note_unprojected(&mut self) {
+        if self.unprojected() > 0 {
+            self.tables.fell_behind();
+            self.unprojected_since.get_or_insert_with(Instant::now);
+        }
     }
 
     /// Drops a store that failed and opens the file again: recovery restores the last
@@ -452,15 +523,21 @@ impl EngineLoop {
         let (path, options) = &self.reopen;
         match DurableEngine::open(path, options.clone()) {
             Ok((store, recovery)) => {
+                // Opening projected what the journal held beyond the tables.
                 tracing::info!(replayed = recovery.replayed, "store reopened");
-                self.unprojected_since = None;
-                self.projected
-                    .store(store.unprojected() == 0, Ordering::Release);
                 self.store = Some(store);
+                self.unprojected_since = None;
+                self.note_unprojected();
+                if self.unprojected() == 0 {
+                    self.tables.caught_up();
+                }
             }
             Err(error) => {
                 tracing::error!(code = error.code(), error = %error, "the store cannot be reopened");
                 self.healthy.store(false, Ordering::Relaxed);
+                self.unprojected_since = None;
+                // Readers waiting for the tables are told the store is gone.
+                self.tables.projected.send_replace(None);
             }
         }
     }
@@ -485,10 +562,23 @@ mod tests {
 
     use super::*;
 
-    struct Discard;
+    /// Notes, at each release of records, whether a reader would wait for them.
+    #[derive(Default)]
+    struct Observe {
+        engine: std::sync::OnceLock<EngineHandle>,
+        behind_at_release: std::sync::Mutex<Vec<bool>>,
+    }
 
-    impl Release for Discard {
-        fn release(&self, _: &[Output]) {}
+    impl Release for Observe {
+        fn release(&self, outputs: &[Output]) {
+            let records = outputs
+                .iter()
+                .any(|output| matches!(output, Output::Persist { .. }));
+            if let (true, Some(engine)) = (records, self.engine.get()) {
+                let behind = engine.read_tables_behind();
+                self.behind_at_release.lock().unwrap().push(behind);
+            }
+        }
     }
 
     fn command(value: serde_json::Value) -> Command {
@@ -516,7 +606,9 @@ mod tests {
             ..OpenOptions::default()
         };
         let (store, _) = DurableEngine::open(&path, options.clone()).unwrap();
-        let engine = EngineHandle::start(store, (path.clone(), options), Arc::new(Discard));
+        let observe = Arc::new(Observe::default());
+        let engine = EngineHandle::start(store, (path.clone(), options), observe.clone());
+        assert!(observe.engine.set(engine.clone()).is_ok());
         let admin = Actor::new("acme", "admin", Role::TenantAdmin);
         for (actor, step) in [
             (
@@ -585,6 +677,12 @@ mod tests {
         second.send(()).unwrap();
         read.await.unwrap().unwrap();
         assert!(stored(&path), "the read sees the chat it was told of");
+        let observed = observe.behind_at_release.lock().unwrap().clone();
+        assert!(!observed.is_empty());
+        assert!(
+            observed.iter().all(|&behind| behind),
+            "every release of records comes after readers are told to wait: {observed:?}"
+        );
 
         engine.shutdown().await;
         std::fs::remove_dir_all(&dir).unwrap();

@@ -191,7 +191,7 @@ impl DurableEngine {
         drop(statement);
         self.since_snapshot = replayed;
         set_meta(&self.connection, "engine_version", ENGINE_VERSION)?;
-        self.project()?;
+        self.write_unprojected()?;
         if self.deferred_projection {
             // From now on a crash may leave records out: recovery starts after this entry.
             set_meta(
@@ -301,10 +301,11 @@ impl DurableEngine {
                         .cloned(),
                 );
             }
-            if self.since_snapshot >= self.snapshot_every {
-                // A failed snapshot loses nothing (the journal holds every step); it is
-                // tried again after the next commit.
-                let _ = self.checkpoint();
+            // With records waiting, the snapshot waits for the projection that writes
+            // them (`project`): a failed projection is the host's to hear of, not this
+            // commit's, which succeeded.
+            if self.unprojected.is_empty() {
+                self.snapshot_when_due();
             }
         }
         if outputs.is_empty() {
@@ -346,8 +347,25 @@ impl DurableEngine {
     /// Writes the committed records still missing from the read tables, in one
     /// transaction. It does not wait for the disk: the records are rebuilt from the
     /// journal should a crash lose them, and the next commit's sync covers them too.
-    /// On failure the store is poisoned: reopen it.
+    /// A snapshot that fell due meanwhile follows. On failure the store is poisoned:
+    /// reopen it.
     pub fn project(&mut self) -> Result<(), StoreError> {
+        self.write_unprojected()?;
+        self.snapshot_when_due();
+        Ok(())
+    }
+
+    /// Writes a snapshot once enough journal entries have gathered since the last one.
+    fn snapshot_when_due(&mut self) {
+        if self.since_snapshot >= self.snapshot_every {
+            // A failed snapshot loses nothing (the journal holds every step); it is tried
+            // again after the next commit.
+            let _ = self.checkpoint();
+        }
+    }
+
+    /// [`project`](Self::project) without the snapshot that may follow it.
+    fn write_unprojected(&mut self) -> Result<(), StoreError> {
         self.check_poisoned()?;
         if self.unprojected.is_empty() {
             return Ok(());
@@ -412,7 +430,7 @@ impl DurableEngine {
         self.check_poisoned()?;
         self.require_nothing_staged()?;
         // The journal entries the snapshot replaces must have their records stored.
-        self.project()?;
+        self.write_unprojected()?;
         let covered = self.next_seq - 1;
         let tx = self
             .connection

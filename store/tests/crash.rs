@@ -3,6 +3,9 @@
 //! After every kill, every acknowledged message must be stored, in order, and the engine
 //! rebuilt from the file must equal a fresh engine fed the same committed inputs.
 //!
+//! Every other run defers the records to a projection every third commit, as the example
+//! server does: what a kill leaves unprojected, the reopening must project.
+//!
 //! Runs without the test harness: the same binary is the parent and, with `--child`, the
 //! writer.
 
@@ -21,8 +24,9 @@ const SESSION: &str = "ses_1";
 /// The writer stops on its own after this many messages if nobody kills it.
 const MAX_MESSAGES: u64 = 20_000;
 
-fn options() -> OpenOptions {
+fn options(deferred_projection: bool) -> OpenOptions {
     OpenOptions {
+        deferred_projection,
         config: EngineConfig {
             seed: 11,
             ..Default::default()
@@ -102,8 +106,8 @@ fn message(i: u64) -> (Timestamp, Actor, Command) {
     )
 }
 
-fn child(path: &str, seed: u64) {
-    let (mut store, recovery) = DurableEngine::open(path, options()).expect("open");
+fn child(path: &str, seed: u64, deferred: bool) {
+    let (mut store, recovery) = DurableEngine::open(path, options(deferred)).expect("open");
     assert!(recovery.created);
     for (now, actor, command) in setup() {
         store.execute(now, &actor, command).expect("set-up step");
@@ -111,6 +115,7 @@ fn child(path: &str, seed: u64) {
     let mut rng = seed | 1;
     let mut stdout = std::io::stdout().lock();
     let mut i = 0;
+    let mut commits = 0u64;
     while i < MAX_MESSAGES {
         // Groups of 1 to 8 steps share one commit, as a busy server's would.
         rng ^= rng << 13;
@@ -125,6 +130,10 @@ fn child(path: &str, seed: u64) {
             i += 1;
         }
         store.commit().expect("commit");
+        commits += 1;
+        if commits % 3 == 0 {
+            store.project().expect("project");
+        }
         writeln!(stdout, "ack {}", i - 1).expect("stdout");
         stdout.flush().expect("stdout");
     }
@@ -138,6 +147,7 @@ fn parent() -> Result<(), String> {
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         let kill_after = 1 + (rng >> 33) % 150;
+        let deferred = run % 2 == 1;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let path = dir.path().join("crash.db");
         let mut child = Process::new(&exe)
@@ -145,6 +155,7 @@ fn parent() -> Result<(), String> {
                 "--child",
                 path.to_str().expect("utf-8 path"),
                 &rng.to_string(),
+                if deferred { "deferred" } else { "immediate" },
             ])
             .stdout(Stdio::piped())
             .spawn()
@@ -174,7 +185,7 @@ fn parent() -> Result<(), String> {
             &path,
             OpenOptions {
                 create: false,
-                ..options()
+                ..options(deferred)
             },
         )
         .map_err(|e| format!("run {run}: reopening failed: {e}"))?;
@@ -217,7 +228,7 @@ fn parent() -> Result<(), String> {
                 return Err(format!("run {run}: message {i} is {body:?}"));
             }
         }
-        let mut replay = Engine::new(options().config);
+        let mut replay = Engine::new(options(deferred).config);
         for (now, actor, command) in setup().into_iter().chain((0..committed).map(message)) {
             replay
                 .handle(now, &actor, command)
@@ -230,7 +241,8 @@ fn parent() -> Result<(), String> {
             ));
         }
         println!(
-            "run {run:2}: killed after {acks} acks ({status}); {} acknowledged, {committed} committed, all present",
+            "run {run:2}{}: killed after {acks} acks ({status}); {} acknowledged, {committed} committed, all present",
+            if deferred { " (deferred)" } else { "" },
             acknowledged + 1
         );
     }
@@ -241,7 +253,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--child") {
         let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
-        child(&args[2], seed);
+        child(
+            &args[2],
+            seed,
+            args.get(4).map(String::as_str) == Some("deferred"),
+        );
         return;
     }
     // Listing tests (`cargo test -- --list`) must not run the crash runs.

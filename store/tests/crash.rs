@@ -131,7 +131,7 @@ fn child(path: &str, seed: u64, deferred: bool) {
         }
         store.commit().expect("commit");
         commits += 1;
-        if commits % 3 == 0 {
+        if commits.is_multiple_of(3) {
             store.project().expect("project");
         }
         writeln!(stdout, "ack {}", i - 1).expect("stdout");

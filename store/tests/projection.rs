@@ -17,6 +17,15 @@ fn deferred() -> OpenOptions {
     }
 }
 
+/// A store with a tenant and v1's chat with alice.
+fn chat_with(options: OpenOptions) -> (TempStore, DurableEngine, String) {
+    let file = TempStore::new();
+    let (mut store, _) = DurableEngine::open(&file.path, options).unwrap();
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    (file, store, session)
+}
+
 fn bodies(path: &std::path::Path, session: &str) -> Vec<String> {
     Reader::open(path)
         .unwrap()
@@ -46,10 +55,7 @@ fn search_hits(path: &std::path::Path, text: &str) -> usize {
 
 #[test]
 fn a_commit_releases_at_once_and_the_read_tables_follow_on_project() {
-    let file = TempStore::new();
-    let (mut store, _) = DurableEngine::open(&file.path, deferred()).unwrap();
-    setup_tenant(&mut store, T, 1_000);
-    let session = start_chat(&mut store, T, "v1", 2_000);
+    let (file, mut store, session) = chat_with(deferred());
     store.project().unwrap();
     assert_eq!(store.unprojected(), 0);
 
@@ -75,10 +81,7 @@ fn a_commit_releases_at_once_and_the_read_tables_follow_on_project() {
 
 #[test]
 fn recovery_projects_what_a_crash_left_out_exactly_once() {
-    let file = TempStore::new();
-    let (mut store, _) = DurableEngine::open(&file.path, deferred()).unwrap();
-    setup_tenant(&mut store, T, 1_000);
-    let session = start_chat(&mut store, T, "v1", 2_000);
+    let (file, mut store, session) = chat_with(deferred());
     say(&mut store, 3_000, &visitor(T, "v1"), &session, "one");
     store.project().unwrap();
     say(&mut store, 4_000, &visitor(T, "v1"), &session, "two");
@@ -113,10 +116,7 @@ fn recovery_projects_what_a_crash_left_out_exactly_once() {
 
 #[test]
 fn a_snapshot_projects_first_so_the_journal_it_replaces_loses_nothing() {
-    let file = TempStore::new();
-    let (mut store, _) = DurableEngine::open(&file.path, deferred()).unwrap();
-    setup_tenant(&mut store, T, 1_000);
-    let session = start_chat(&mut store, T, "v1", 2_000);
+    let (file, mut store, session) = chat_with(deferred());
     say(&mut store, 3_000, &visitor(T, "v1"), &session, "kept");
     store.checkpoint().unwrap();
     assert_eq!(store.unprojected(), 0);
@@ -130,10 +130,7 @@ fn a_snapshot_projects_first_so_the_journal_it_replaces_loses_nothing() {
 
 #[test]
 fn deferred_commits_still_store_effects_and_release_every_output() {
-    let file = TempStore::new();
-    let (mut store, _) = DurableEngine::open(&file.path, deferred()).unwrap();
-    setup_tenant(&mut store, T, 1_000);
-    let session = start_chat(&mut store, T, "v1", 2_000);
+    let (file, mut store, session) = chat_with(deferred());
     store
         .handle(
             switchboard_core::Timestamp(3_000),
@@ -168,10 +165,7 @@ fn deferred_commits_still_store_effects_and_release_every_output() {
 
 /// A chat of v1 with a secret in it, closed, its records not yet projected.
 fn closed_chat_waiting_for_the_tables() -> (TempStore, DurableEngine, String) {
-    let file = TempStore::new();
-    let (mut store, _) = DurableEngine::open(&file.path, deferred()).unwrap();
-    setup_tenant(&mut store, T, 1_000);
-    let session = start_chat(&mut store, T, "v1", 2_000);
+    let (file, mut store, session) = chat_with(deferred());
     say(&mut store, 3_000, &visitor(T, "v1"), &session, "my secret");
     ok(
         &mut store,
@@ -218,14 +212,11 @@ fn retention_covers_records_still_waiting_for_the_tables() {
 
 #[test]
 fn snapshots_wait_for_the_projection_and_follow_it() {
-    let file = TempStore::new();
     let options = OpenOptions {
         snapshot_every: 3,
         ..deferred()
     };
-    let (mut store, _) = DurableEngine::open(&file.path, options.clone()).unwrap();
-    setup_tenant(&mut store, T, 1_000);
-    let session = start_chat(&mut store, T, "v1", 2_000);
+    let (file, mut store, session) = chat_with(options.clone());
     say(&mut store, 3_000, &visitor(T, "v1"), &session, "hello");
     drop(store);
     let (mut store, recovery) = DurableEngine::open(&file.path, options.clone()).unwrap();

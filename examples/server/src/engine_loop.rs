@@ -549,6 +549,8 @@ impl EngineLoop {
         {
             tracing::error!(code = error.code(), error = %error, "closing the store failed");
         }
+        // Readers still waiting for the tables are told the store is gone.
+        self.tables.projected.send_replace(None);
     }
 }
 
@@ -685,6 +687,10 @@ mod tests {
         );
 
         engine.shutdown().await;
+        assert!(
+            engine.read_tables_current().await.is_err(),
+            "once the store is closed a read is told so instead of reading"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -194,11 +194,7 @@ impl DurableEngine {
         self.write_unprojected()?;
         if self.deferred_projection {
             // From now on a crash may leave records out: recovery starts after this entry.
-            set_meta(
-                &self.connection,
-                PROJECTED_SEQ,
-                &(self.next_seq - 1).to_string(),
-            )?;
+            set_projected(&self.connection, self.next_seq - 1)?;
         } else {
             // Every commit from now on writes its records: all of them are in the tables.
             self.connection
@@ -393,7 +389,7 @@ impl DurableEngine {
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             records::write_records(&tx, &self.unprojected)?;
             // Only the steps committed so far are covered: staged ones are not.
-            set_meta(&tx, PROJECTED_SEQ, &(self.next_seq - 1).to_string())?;
+            set_projected(&tx, self.next_seq - 1)?;
             Ok(tx.commit()?)
         })();
         if relaxed {
@@ -534,6 +530,11 @@ impl DurableEngine {
 /// The `meta` key holding the last journal entry whose records are in the read tables,
 /// present only while later entries may lack theirs.
 const PROJECTED_SEQ: &str = "projected_seq";
+
+/// Records that the read tables hold the records of every journal entry up to `seq`.
+fn set_projected(connection: &Connection, seq: u64) -> Result<(), StoreError> {
+    set_meta(connection, PROJECTED_SEQ, &seq.to_string())
+}
 
 /// An effect the host has not reported done.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,10 @@
 //! receive) and the server's memory.
 //!
 //! A message counts as delivered when the agent's connection receives its event; the server
-//! commits every message before it releases the event, so this is durable delivery.
+//! commits every message before it releases the event, so this is durable delivery. The
+//! server writes its read tables (history, search) in batches after the commit; a one-process
+//! run also reports when a REST read, which waits for those tables, first returns once every
+//! message has arrived.
 //!
 //! # One process or two
 //!
@@ -281,19 +284,33 @@ async fn run(mut options: Options) -> Result<(), String> {
     eprintln!("all {k} conversations are assigned; sending");
     let start = Instant::now();
     gate.go();
+    let mut first_session = None;
     for task in tasks {
         match task.await {
-            Ok(Ok(())) => {}
+            Ok(Ok(session_id)) => {
+                first_session.get_or_insert(session_id);
+            }
             Ok(Err(error)) => return Err(error),
             Err(error) => return Err(error.to_string()),
         }
     }
     let elapsed = start.elapsed();
     progress.stop();
+    // Delivery needs the commit; the server fills its read tables (history, search) after
+    // it, in batches. The run is whole once a read sees every message.
+    let session_id = first_session.ok_or("no conversation ran")?;
+    let held = setup::read_back(&options, 0, &session_id).await?;
+    let readable = start.elapsed();
+    if held < options.messages as u64 {
+        return Err(format!(
+            "conversation 0's chat holds {held} messages after the run, fewer than the {} sent",
+            options.messages
+        ));
+    }
     report::finish(
         &options,
         &stats,
-        elapsed,
+        (elapsed, readable),
         options.server_pid.and_then(report::server_memory),
     );
     Ok(())

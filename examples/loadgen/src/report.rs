@@ -220,13 +220,23 @@ fn latency(stats: &Stats) {
 }
 
 /// The final report.
-pub fn finish(options: &Options, stats: &Stats, elapsed: Duration, server: Option<(u64, u64)>) {
+pub fn finish(
+    options: &Options,
+    stats: &Stats,
+    (delivered, readable): (Duration, Duration),
+    server: Option<(u64, u64)>,
+) {
     let received = stats.received.load(Ordering::Relaxed);
     println!("{}", heading(options));
     println!(
         "delivered {received} messages in {:.2} s: {:.0} messages/s",
-        elapsed.as_secs_f64(),
-        received as f64 / elapsed.as_secs_f64()
+        delivered.as_secs_f64(),
+        received as f64 / delivered.as_secs_f64()
+    );
+    println!(
+        "readable over REST (history and search) after {:.2} s: {:.0} messages/s",
+        readable.as_secs_f64(),
+        received as f64 / readable.as_secs_f64()
     );
     latency(stats);
     memory("server", server);

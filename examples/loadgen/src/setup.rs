@@ -125,3 +125,27 @@ pub fn token(options: &Options, account: &str, role: &str) -> String {
     )
     .expect("signing a token")
 }
+
+/// Reads conversation `index`'s chat over REST as its agent and returns how many messages
+/// the server's read tables hold for it. The server answers a read only once its tables
+/// hold every step committed before the read began, so when this returns, every delivered
+/// message of the run is readable.
+pub async fn read_back(options: &Options, index: usize, session_id: &str) -> Result<u64, String> {
+    let agent_token = token(options, &agent_id(options, index), "agent");
+    let page: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/agent/sessions/{session_id}/messages?limit=1",
+            options.base
+        ))
+        .bearer_auth(agent_token)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|error| format!("reading the chat back: {error}"))?
+        .json()
+        .await
+        .map_err(|error| format!("reading the chat back: {error}"))?;
+    page["total"]
+        .as_u64()
+        .ok_or_else(|| format!("reading the chat back: no total in {page}"))
+}

@@ -137,8 +137,9 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    /// Connects both sides, waits for the start, runs the exchange.
-    pub async fn run(self) -> Result<(), String> {
+    /// Connects both sides, waits for the start, runs the exchange; returns the chat's
+    /// session id (empty when idle).
+    pub async fn run(self) -> Result<String, String> {
         if let Some(at) = self.connect_at {
             tokio::time::sleep_until(at).await;
         }
@@ -156,7 +157,7 @@ impl Conversation {
         if self.options.idle {
             // Held until the process exits.
             tokio::join!(hold(agent), hold(visitor));
-            return Ok(());
+            return Ok(session_id);
         }
         tokio::try_join!(
             self.gate.wait_reading(&mut agent),
@@ -173,7 +174,7 @@ impl Conversation {
         .await?;
         receive.await.map_err(|error| error.to_string())??;
         let _ = visitor.close(None).await;
-        Ok(())
+        Ok(session_id)
     }
 
     /// Both connections, and unless idle the agent online and the chat assigned.

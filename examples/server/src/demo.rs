@@ -144,6 +144,7 @@ pub async fn create(
             password_hash: hash.clone(),
             name: name.to_owned(),
             role: serde_json::from_value(json!(role)).expect("a staff role"),
+            sessions_from: 0,
         };
         let write = directory::write(TENANT_ID, namespace::CREDENTIAL, email, &credential);
         let writes = vec![

@@ -66,6 +66,10 @@ pub struct Credential {
     pub name: String,
     /// Role (mirrors the engine's profile).
     pub role: StaffRole,
+    /// This member's staff tokens issued before this time (ms) are refused: a new
+    /// password ends every session that logged in with the old one.
+    #[serde(default)]
+    pub sessions_from: i64,
 }
 
 /// A widget key: public, but only honoured from the listed origins.

@@ -2,11 +2,14 @@
 
 mod support;
 
+use futures_util::SinkExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::*;
+use tokio_tungstenite::tungstenite::Message;
 
 const AGENT: &str = "agent@demo.localhost";
+const ADMIN: &str = "admin@demo.localhost";
 
 fn unsigned(header: Value, claims: Value, signature: &str) -> String {
     use base64::Engine;
@@ -328,7 +331,8 @@ async fn staff_read_their_own_record_and_change_their_password_only_by_proving_t
             change(PASSWORD, NEW_PASSWORD),
         )
         .await;
-    assert_eq!(status, 204, "{answer}");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["token_type"], "bearer");
     login_with(&server, AGENT, NEW_PASSWORD).await;
     let (status, old) = try_login(&server, AGENT, PASSWORD).await;
     assert_eq!(status, 401, "the old password no longer works: {old}");
@@ -355,4 +359,82 @@ async fn staff_read_their_own_record_and_change_their_password_only_by_proving_t
         )
         .await;
     assert_eq!(status, 403, "{refused}");
+}
+
+#[tokio::test]
+async fn a_new_password_ends_every_session_that_began_with_the_old_one() {
+    let server = TestServer::start().await;
+    let here = server.login(AGENT).await;
+    let elsewhere = server.login(AGENT).await;
+    let admin = server.login(ADMIN).await;
+    let mut socket = WsClient::connect(&server.ws_url(), &elsewhere, None).await;
+    // Tokens carry millisecond issue times; make sure the change is strictly later.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+
+    let (status, answer) = server
+        .post(
+            "/api/v1/auth/password",
+            &here,
+            json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    for old in [&here, &elsewhere] {
+        let (status, refused) = server.get("/api/v1/auth/me", old).await;
+        assert_eq!(status, 401, "{refused}");
+        assert_eq!(refused["error"]["code"], "session_revoked");
+    }
+    let fresh = answer["access_token"].as_str().unwrap();
+    let (status, me) = server.get("/api/v1/auth/me", fresh).await;
+    assert_eq!(
+        status, 200,
+        "the caller stays logged in with the new token: {me}"
+    );
+    let (status, _) = server.get("/api/v1/admin/users", &admin).await;
+    assert_eq!(status, 200, "other staff members keep their sessions");
+
+    // The socket opened with an old token is closed, and cannot come back with it.
+    let ended = loop {
+        let frame = next_json(&mut socket.socket)
+            .await
+            .expect("an error frame before the close");
+        if frame["type"] == "error" {
+            break frame;
+        }
+    };
+    assert_eq!(ended["error"]["code"], "revoked");
+    let (mut again, _) = tokio_tungstenite::connect_async(server.ws_url())
+        .await
+        .unwrap();
+    let hello = json!({"type": "hello", "token": elsewhere});
+    again
+        .send(Message::Text(hello.to_string().into()))
+        .await
+        .unwrap();
+    let refused = next_json(&mut again).await.expect("an error frame");
+    assert_eq!(refused["error"]["code"], "session_revoked", "{refused}");
+}
+
+#[tokio::test]
+async fn an_administrator_setting_a_password_ends_that_members_sessions() {
+    let server = TestServer::start().await;
+    let admin = server.login(ADMIN).await;
+    let agent = server.login(AGENT).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let (status, user) = server
+        .put(
+            &format!("/api/v1/admin/users/{AGENT}"),
+            &admin,
+            json!({"password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 200, "{user}");
+    let (status, refused) = server.get("/api/v1/auth/me", &agent).await;
+    assert_eq!(status, 401, "{refused}");
+    assert_eq!(refused["error"]["code"], "session_revoked");
+    let (status, _) = server.get("/api/v1/admin/users", &admin).await;
+    assert_eq!(status, 200, "the administrator's own session goes on");
+    let again = login_with(&server, AGENT, NEW_PASSWORD).await;
+    let (status, _) = server.get("/api/v1/auth/me", &again).await;
+    assert_eq!(status, 200, "logging in with the new password works");
 }

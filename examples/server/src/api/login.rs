@@ -11,7 +11,7 @@ use super::openapi::{JsonBody, Limited};
 use super::schemas::LoginAnswer;
 use crate::auth::passwords::{self, MAX_PASSWORD_BYTES};
 use crate::auth::tenant_domain::requested_domain;
-use crate::auth::tokens::{ISSUER, STAFF_AUDIENCE, ServerClaims};
+use crate::auth::tokens::ServerClaims;
 use crate::directory::Login;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
@@ -94,16 +94,7 @@ pub async fn login(
     };
     let now = jiff::Timestamp::now();
     let ttl = state.config.access_token_ttl as i64;
-    let claims = ServerClaims {
-        iss: ISSUER.to_owned(),
-        aud: STAFF_AUDIENCE.to_owned(),
-        sub: login.agent_id.clone(),
-        tid: login.tenant_id.clone(),
-        iat: now.as_second(),
-        exp: now.as_second() + ttl,
-        iat_ms: now.as_millisecond(),
-        origin: None,
-    };
+    let claims = ServerClaims::staff(&login.tenant_id, &login.agent_id, now, ttl);
     let token = state.signing.sign(&claims)?;
     let domain = state.directory.primary_domain(&login.tenant_id);
     tracing::info!(tenant = %login.tenant_id, "staff login");

@@ -6,15 +6,16 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::admin::commit_host;
 use super::admin::users::{check_password, hash, profile_copy, user_json};
 use super::openapi::{Authenticated, JsonBody};
-use super::schemas::User;
+use super::schemas::{PasswordChanged, User};
 use crate::auth::Caller;
 use crate::auth::passwords::{self, MAX_PASSWORD_BYTES};
+use crate::auth::tokens::ServerClaims;
 use crate::directory::{self, Credential, namespace};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
@@ -60,8 +61,8 @@ pub struct PasswordChange {
 }
 
 /// `POST /api/v1/auth/password`: the caller changes their own password, proving the
-/// current one. Tokens already issued stay valid until they expire (an administrator's
-/// force logout ends them at once).
+/// current one. Every session that logged in before ends: the member's other tokens are
+/// refused and their sockets closed. The caller gets a fresh token in the answer.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/password",
@@ -70,7 +71,7 @@ pub struct PasswordChange {
     security(("staff_token" = [])),
     request_body = PasswordChange,
     responses(
-        (status = 204, description = "The new password is in force."),
+        (status = 200, description = "The new password is in force; every earlier token of this staff member, the caller's included, is refused, and `access_token` replaces the caller's.", body = PasswordChanged),
         (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: `new_password` shorter than 8 or longer than 256 bytes.", body = crate::error::ErrorBody),
         (status = 401, description = "`invalid_credentials`: the current password is wrong.", body = crate::error::ErrorBody),
         (status = 403, description = "`forbidden`: staff only.", body = crate::error::ErrorBody),
@@ -84,7 +85,7 @@ pub async fn change_password(
     State(state): State<SharedState>,
     caller: Caller,
     Body(change): Body<PasswordChange>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<Value>> {
     let credential = own_credential(&state, &caller)?;
     if credential.password_hash.is_empty() {
         return Err(ApiError::new(
@@ -115,7 +116,9 @@ pub async fn change_password(
             "the password was changed meanwhile",
         ));
     }
+    let now = jiff::Timestamp::now();
     latest.password_hash = new_hash;
+    latest.sessions_from = now.as_millisecond();
     let write = directory::write(
         caller.tenant_id(),
         namespace::CREDENTIAL,
@@ -123,8 +126,20 @@ pub async fn change_password(
         &latest,
     );
     commit_host(&state, vec![write]).await?;
+    state.hub.end_staff(&caller.actor.tenant_id, caller.id());
     tracing::info!(tenant = %caller.tenant_id(), "staff password changed");
-    Ok(StatusCode::NO_CONTENT)
+    let ttl = state.config.access_token_ttl as i64;
+    let token = state.signing.sign(&ServerClaims::staff(
+        caller.tenant_id(),
+        caller.id(),
+        now,
+        ttl,
+    ))?;
+    Ok(Json(json!({
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_in": ttl,
+    })))
 }
 
 fn wrong_password() -> ApiError {

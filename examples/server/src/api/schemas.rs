@@ -736,6 +736,17 @@ pub struct ForcedLogout {
     pub token_type: String,
 }
 
+/// The answer to a password change: the caller's new token (the old one is refused).
+#[derive(ToSchema)]
+pub struct PasswordChanged {
+    /// A fresh staff access token.
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
 /// A retention period.
 #[derive(ToSchema)]
 pub struct Retention {

@@ -177,6 +177,12 @@ pub fn authenticate(
                         "the session was ended by an administrator; log in again",
                     ));
                 }
+                if claims.iat_ms < credential.sessions_from {
+                    return Err(ApiError::unauthorized(
+                        "session_revoked",
+                        "the password changed after this session began; log in again",
+                    ));
+                }
                 Ok(Caller {
                     actor: Actor::new(&claims.tid, &claims.sub, engine_role(credential.role)),
                     identity: Identity::Staff {

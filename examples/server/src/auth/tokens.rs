@@ -41,12 +41,31 @@ pub struct ServerClaims {
     pub iat: i64,
     /// Expires at (seconds).
     pub exp: i64,
-    /// Issued at (milliseconds), compared with a forced logout.
+    /// Issued at (milliseconds), compared with a forced logout and the staff member's
+    /// last password change.
     #[serde(default)]
     pub iat_ms: i64,
     /// The origin a visitor token is bound to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+}
+
+impl ServerClaims {
+    /// A staff access token for `agent_id` of `tenant_id`, issued at `now` and valid for
+    /// `ttl_seconds`.
+    #[must_use]
+    pub fn staff(tenant_id: &str, agent_id: &str, now: jiff::Timestamp, ttl_seconds: i64) -> Self {
+        ServerClaims {
+            iss: ISSUER.to_owned(),
+            aud: STAFF_AUDIENCE.to_owned(),
+            sub: agent_id.to_owned(),
+            tid: tenant_id.to_owned(),
+            iat: now.as_second(),
+            exp: now.as_second() + ttl_seconds,
+            iat_ms: now.as_millisecond(),
+            origin: None,
+        }
+    }
 }
 
 /// Claims of an ERP user token (seed format: `sub`, `email`, `name`, `role`, `exp`).

@@ -107,6 +107,15 @@ impl Hub {
         }
     }
 
+    /// Ends the sockets of a staff member whose sessions were revoked (a new password):
+    /// they were authenticated with a token that no longer works.
+    pub fn end_staff(&self, tenant_id: &TenantId, agent_id: &str) {
+        let recipient = Recipient::Staff {
+            id: agent_id.into(),
+        };
+        self.end_recipient(tenant_id, &recipient, StreamEnd::Revoked);
+    }
+
     /// Ends every stream (shutdown).
     pub fn end_all(&self, end: StreamEnd) {
         for stream in self.by_id.lock().expect("hub lock").values() {

@@ -467,6 +467,7 @@ pub async fn create_tenant(
         password_hash: switchboard_server::auth::passwords::hash(PASSWORD).unwrap(),
         name: "Other Agent".to_owned(),
         role: Default::default(),
+        sessions_from: 0,
     };
     let writes = vec![directory::write(
         tenant_id,

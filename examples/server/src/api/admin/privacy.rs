@@ -13,7 +13,7 @@ use super::{admin, execute};
 use crate::api::openapi::{Authenticated, JsonBody};
 use crate::api::schemas::{ForcedLogout, Retention, VisitorForgotten};
 use crate::api::widget::optional_json;
-use crate::auth::tokens::{ISSUER, STAFF_AUDIENCE, ServerClaims};
+use crate::auth::tokens::ServerClaims;
 use crate::auth::{Caller, Identity};
 use crate::directory::{self, namespace};
 use crate::error::{ApiError, ApiResult};
@@ -68,16 +68,11 @@ pub async fn force_logout(
     let access_token = match &caller.identity {
         Identity::Staff { .. } if state.directory.credential(tenant, caller.id()).is_some() => {
             let ttl = state.config.access_token_ttl as i64;
-            Some(state.signing.sign(&ServerClaims {
-                iss: ISSUER.to_owned(),
-                aud: STAFF_AUDIENCE.to_owned(),
-                sub: caller.id().to_owned(),
-                tid: tenant.to_owned(),
-                iat: now.as_second(),
-                exp: now.as_second() + ttl,
-                iat_ms: record.token_epoch,
-                origin: None,
-            })?)
+            Some(
+                state
+                    .signing
+                    .sign(&ServerClaims::staff(tenant, caller.id(), now, ttl))?,
+            )
         }
         _ => None,
     };

@@ -263,6 +263,7 @@ pub async fn create_user(
         },
         name,
         role: body.role,
+        sessions_from: 0,
     };
     let host_writes = writes(tenant_id, &profile, &credential)?;
     execute(
@@ -435,9 +436,12 @@ async fn change(
         credential.role = role;
         profile.role = role;
     }
+    let password_changed = changes.password.is_some();
     if let Some(password) = changes.password {
         check_password(&password)?;
         credential.password_hash = hash(password).await?;
+        // Whoever knew the old password is logged out with it.
+        credential.sessions_from = jiff::Timestamp::now().as_millisecond();
     }
     if let Some(departments) = changes.departments {
         profile.departments = departments;
@@ -470,10 +474,14 @@ async fn change(
         host_writes,
     )
     .await?;
+    if password_changed {
+        state.hub.end_staff(&caller.actor.tenant_id, id);
+    }
     Ok(user_json(id, &credential, Some(&profile)))
 }
 
-/// `PUT /api/v1/admin/users/{agent_id}`: change any field, the password included.
+/// `PUT /api/v1/admin/users/{agent_id}`: change any field, the password included (a new
+/// password ends every session of that staff member).
 #[utoipa::path(
     put,
     path = "/api/v1/admin/users/{agent_id}",

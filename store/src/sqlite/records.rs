@@ -1,6 +1,6 @@
 //! Folds the engine's outputs into the read tables, inside the step's transaction.
 
-use rusqlite::{Transaction, params};
+use rusqlite::{CachedStatement, Transaction, params};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use switchboard_core::protocol::helpdesk::{SlaSubject, SurveyTarget};
@@ -54,6 +54,9 @@ pub(crate) fn write_records(tx: &Transaction<'_>, outputs: &[Output]) -> Result<
     // previews are written before any other kind of record, so a record that changes the
     // preview itself (an erasure) still has the last word.
     let mut previews: FxHashMap<(&str, u64), &MessageView> = FxHashMap::default();
+    // Prepared once for the whole batch: most records are messages, and looking the two
+    // statements up for each one showed in profiles.
+    let mut messages = MessageWriter::prepare(tx)?;
     for output in outputs {
         match output {
             Output::Persist {
@@ -70,7 +73,7 @@ pub(crate) fn write_records(tx: &Transaction<'_>, outputs: &[Output]) -> Result<
                 tenant_id,
                 record: Record::Message { message },
             } => {
-                insert_message(tx, tenant_id, message)?;
+                messages.insert(tx, tenant_id, message)?;
                 if message.kind != MessageKind::System {
                     previews.insert((tenant_id.as_str(), message.session_id.0), message);
                 }
@@ -107,30 +110,55 @@ fn write_previews(
     Ok(())
 }
 
-/// Stores a message and indexes its words (system notices are not searchable).
-fn insert_message(
-    tx: &Transaction<'_>,
-    tenant: &str,
-    message: &MessageView,
-) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "INSERT INTO messages (tenant_id, session_no, seq, created_at, view)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        tenant,
-        message.session_id.0 as i64,
-        message.seq as i64,
-        message.created_at.0,
-        json(message)?
-    ])?;
-    if message.kind == MessageKind::System {
-        return Ok(());
+/// The statements that store messages.
+struct MessageWriter<'tx> {
+    row: CachedStatement<'tx>,
+    words: CachedStatement<'tx>,
+    /// Each message's JSON, in one buffer for the batch.
+    view: Vec<u8>,
+}
+
+impl<'tx> MessageWriter<'tx> {
+    fn prepare(tx: &'tx Transaction<'_>) -> Result<Self, StoreError> {
+        Ok(MessageWriter {
+            row: tx.prepare_cached(
+                "INSERT INTO messages (tenant_id, session_no, seq, created_at, view)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+            words: tx.prepare_cached(
+                "INSERT INTO messages_fts (rowid, tenant_key, body) VALUES (?1, ?2, ?3)",
+            )?,
+            view: Vec::new(),
+        })
     }
-    let rowid = tx.last_insert_rowid();
-    tx.prepare_cached("INSERT INTO messages_fts (rowid, tenant_key, body) VALUES (?1, ?2, ?3)")?
-        .execute(params![rowid, tenant_key(tenant), &*message.body])?;
-    Ok(())
+
+    /// Stores a message and indexes its words (system notices are not searchable).
+    fn insert(
+        &mut self,
+        tx: &Transaction<'_>,
+        tenant: &str,
+        message: &MessageView,
+    ) -> Result<(), StoreError> {
+        self.view.clear();
+        serde_json::to_writer(&mut self.view, message)?;
+        let view = std::str::from_utf8(&self.view).map_err(|error| StoreError::Corrupt {
+            detail: format!("a message serialized to invalid UTF-8: {error}"),
+        })?;
+        self.row.execute(params![
+            tenant,
+            message.session_id.0 as i64,
+            message.seq as i64,
+            message.created_at.0,
+            view
+        ])?;
+        if message.kind == MessageKind::System {
+            return Ok(());
+        }
+        let rowid = tx.last_insert_rowid();
+        self.words
+            .execute(params![rowid, tenant_key(tenant), &*message.body])?;
+        Ok(())
+    }
 }
 
 fn apply_record(tx: &Transaction<'_>, tenant: &str, record: &Record) -> Result<(), StoreError> {

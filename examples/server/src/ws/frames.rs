@@ -73,17 +73,22 @@ pub struct Welcome<'a> {
 /// so clients can tell frames apart without parsing them whole.
 #[must_use]
 pub fn reply(id: &Option<Value>, result: &Result<Reply, Value>) -> String {
-    let id = id
-        .as_ref()
-        .map_or_else(|| "null".to_owned(), Value::to_string);
-    let (key, body) = match result {
-        Ok(reply) => (
-            "ok",
-            serde_json::to_string(reply).expect("replies serialize"),
-        ),
-        Err(error) => ("error", error.to_string()),
-    };
-    format!(r#"{{"type":"reply","id":{id},"{key}":{body}}}"#)
+    // Written into one buffer: every command a client sends gets one.
+    let mut frame = Vec::with_capacity(128);
+    frame.extend_from_slice(br#"{"type":"reply","id":"#);
+    serde_json::to_writer(&mut frame, id).expect("ids serialize");
+    match result {
+        Ok(reply) => {
+            frame.extend_from_slice(br#","ok":"#);
+            serde_json::to_writer(&mut frame, reply).expect("replies serialize");
+        }
+        Err(error) => {
+            frame.extend_from_slice(br#","error":"#);
+            serde_json::to_writer(&mut frame, error).expect("errors serialize");
+        }
+    }
+    frame.push(b'}');
+    String::from_utf8(frame).expect("JSON is UTF-8")
 }
 
 /// An error frame (not tied to a request), sent before closing or for a bad frame.
@@ -91,4 +96,26 @@ pub fn reply(id: &Option<Value>, result: &Result<Reply, Value>) -> String {
 pub fn error(code: &str, message: &str) -> String {
     serde_json::json!({ "type": "error", "error": { "code": code, "message": message } })
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn replies_echo_the_id_and_carry_the_answer_or_the_error() {
+        let ok = reply(&Some(json!("req-1")), &Ok(Reply::Ok));
+        assert!(ok.starts_with(r#"{"type":"reply","#), "{ok}");
+        let ok: Value = serde_json::from_str(&ok).unwrap();
+        assert_eq!(ok["id"], "req-1");
+        assert_eq!(ok["ok"], serde_json::to_value(Reply::Ok).unwrap());
+        assert!(ok.get("error").is_none());
+
+        let refused = reply(&None, &Err(json!({"code": "forbidden"})));
+        let refused: Value = serde_json::from_str(&refused).unwrap();
+        assert_eq!(refused["id"], Value::Null);
+        assert_eq!(refused["error"]["code"], "forbidden");
+        assert!(refused.get("ok").is_none());
+    }
 }

@@ -191,7 +191,7 @@ impl Connection {
         sink: &mut SplitSink<WebSocket, Message>,
         mut first_reply: Option<Reply>,
         replies: &mut mpsc::UnboundedReceiver<Reply>,
-        frames: &mut Vec<Arc<str>>,
+        frames: &mut Vec<Utf8Bytes>,
     ) -> bool {
         let mut ready = Vec::new();
         loop {
@@ -217,11 +217,7 @@ impl Connection {
                 return false;
             }
             crate::metrics::events_sent(frames.len());
-            ready.extend(
-                frames
-                    .drain(..)
-                    .map(|frame| Message::Text(Utf8Bytes::from(&*frame))),
-            );
+            ready.extend(frames.drain(..).map(Message::Text));
             if ready.is_empty() {
                 return true;
             }

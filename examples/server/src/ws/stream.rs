@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use axum::extract::ws::Utf8Bytes;
 use switchboard_core::Recipient;
 use switchboard_core::ids::TenantId;
 use tokio::sync::Notify;
@@ -49,7 +50,8 @@ pub enum Resume {
 
 struct Buffered {
     seq: u64,
-    frame: Arc<str>,
+    /// Shared with the socket that writes it: a clone is a reference count, not a copy.
+    frame: Utf8Bytes,
 }
 
 struct State {
@@ -124,8 +126,7 @@ impl Stream {
         }
         let seq = state.next_seq;
         state.next_seq += 1;
-        let frame: Arc<str> =
-            format!(r#"{{"type":"event","seq":{seq},"event":{event_json}}}"#).into();
+        let frame = event_frame(seq, event_json);
         state.bytes += frame.len();
         state.buffer.push_back(Buffered { seq, frame });
         while state.buffer.len() > self.capacity || state.bytes > self.max_bytes {
@@ -145,7 +146,7 @@ impl Stream {
     }
 
     /// Events not yet written, marked written. `Err` once the stream has ended.
-    pub fn take_unwritten(&self, into: &mut Vec<Arc<str>>) -> Result<(), StreamEnd> {
+    pub fn take_unwritten(&self, into: &mut Vec<Utf8Bytes>) -> Result<(), StreamEnd> {
         let mut state = self.lock();
         if let Some(end) = state.ended {
             return Err(end);
@@ -244,6 +245,23 @@ impl Stream {
     }
 }
 
+/// `{"type":"event","seq":N,"event":...}`, built in one allocation of the exact size:
+/// one is built for every event each recipient gets.
+fn event_frame(seq: u64, event_json: &str) -> Utf8Bytes {
+    const HEAD: &str = r#"{"type":"event","seq":"#;
+    const MIDDLE: &str = r#","event":"#;
+    let mut digits = itoa::Buffer::new();
+    let seq = digits.format(seq);
+    let mut frame =
+        String::with_capacity(HEAD.len() + seq.len() + MIDDLE.len() + event_json.len() + 1);
+    frame.push_str(HEAD);
+    frame.push_str(seq);
+    frame.push_str(MIDDLE);
+    frame.push_str(event_json);
+    frame.push('}');
+    Utf8Bytes::from(frame)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,10 +282,19 @@ mod tests {
         frames
             .iter()
             .map(|frame| {
-                let value: serde_json::Value = serde_json::from_str(frame).unwrap();
+                let value: serde_json::Value = serde_json::from_str(frame.as_str()).unwrap();
                 value["seq"].as_u64().unwrap()
             })
             .collect()
+    }
+
+    #[test]
+    fn an_event_frame_wraps_the_event_with_its_sequence() {
+        let frame = event_frame(42, r#"{"type":"typing"}"#);
+        assert_eq!(
+            frame.as_str(),
+            r#"{"type":"event","seq":42,"event":{"type":"typing"}}"#
+        );
     }
 
     #[test]

@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 
 use super::openapi::{JsonBody, Limited};
 use super::schemas::LoginAnswer;
+use crate::auth::issue_staff_token;
 use crate::auth::passwords::{self, MAX_PASSWORD_BYTES};
 use crate::auth::tenant_domain::requested_domain;
-use crate::auth::tokens::ServerClaims;
 use crate::directory::Login;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
@@ -92,10 +92,12 @@ pub async fn login(
             "the e-mail or password is wrong",
         ));
     };
-    let now = jiff::Timestamp::now();
-    let ttl = state.config.access_token_ttl as i64;
-    let claims = ServerClaims::staff(&login.tenant_id, &login.agent_id, now, ttl);
-    let token = state.signing.sign(&claims)?;
+    let (token, ttl) = issue_staff_token(
+        &state,
+        &login.tenant_id,
+        &login.agent_id,
+        jiff::Timestamp::now(),
+    )?;
     let domain = state.directory.primary_domain(&login.tenant_id);
     tracing::info!(tenant = %login.tenant_id, "staff login");
     Ok(Json(json!({

@@ -13,9 +13,8 @@ use super::admin::commit_host;
 use super::admin::users::{check_password, hash, profile_copy, user_json};
 use super::openapi::{Authenticated, JsonBody};
 use super::schemas::{PasswordChanged, User};
-use crate::auth::Caller;
 use crate::auth::passwords::{self, MAX_PASSWORD_BYTES};
-use crate::auth::tokens::ServerClaims;
+use crate::auth::{Caller, issue_staff_token};
 use crate::directory::{self, Credential, namespace};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
@@ -128,13 +127,7 @@ pub async fn change_password(
     commit_host(&state, vec![write]).await?;
     state.hub.end_staff(&caller.actor.tenant_id, caller.id());
     tracing::info!(tenant = %caller.tenant_id(), "staff password changed");
-    let ttl = state.config.access_token_ttl as i64;
-    let token = state.signing.sign(&ServerClaims::staff(
-        caller.tenant_id(),
-        caller.id(),
-        now,
-        ttl,
-    ))?;
+    let (token, ttl) = issue_staff_token(&state, caller.tenant_id(), caller.id(), now)?;
     Ok(Json(json!({
         "access_token": token,
         "token_type": "bearer",

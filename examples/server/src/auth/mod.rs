@@ -141,6 +141,21 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
+/// A staff access token issued at `now`, and its lifetime in seconds (the server's
+/// `--access-token-ttl`).
+pub fn issue_staff_token(
+    state: &SharedState,
+    tenant_id: &str,
+    agent_id: &str,
+    now: jiff::Timestamp,
+) -> Result<(String, i64), ApiError> {
+    let ttl = state.config.access_token_ttl as i64;
+    let token = state
+        .signing
+        .sign(&tokens::ServerClaims::staff(tenant_id, agent_id, now, ttl))?;
+    Ok((token, ttl))
+}
+
 /// Authenticates a token for a request with these headers.
 pub fn authenticate(
     state: &SharedState,

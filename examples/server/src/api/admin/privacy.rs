@@ -13,8 +13,7 @@ use super::{admin, execute};
 use crate::api::openapi::{Authenticated, JsonBody};
 use crate::api::schemas::{ForcedLogout, Retention, VisitorForgotten};
 use crate::api::widget::optional_json;
-use crate::auth::tokens::ServerClaims;
-use crate::auth::{Caller, Identity};
+use crate::auth::{Caller, Identity, issue_staff_token};
 use crate::directory::{self, namespace};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Path};
@@ -67,12 +66,7 @@ pub async fn force_logout(
     tracing::info!(tenant = %tenant, "forced logout");
     let access_token = match &caller.identity {
         Identity::Staff { .. } if state.directory.credential(tenant, caller.id()).is_some() => {
-            let ttl = state.config.access_token_ttl as i64;
-            Some(
-                state
-                    .signing
-                    .sign(&ServerClaims::staff(tenant, caller.id(), now, ttl))?,
-            )
+            Some(issue_staff_token(&state, tenant, caller.id(), now)?.0)
         }
         _ => None,
     };

@@ -22,9 +22,9 @@ pub use entry::JournalEntry;
 pub use error::StoreError;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{
-    CheckpointProgress, Durability, DurableEngine, MAX_HOST_KEY_BYTES, MAX_HOST_VALUE_BYTES,
-    MAX_RETENTION_DAYS, OpenOptions, PendingEffect, Queries, Reader, Recovery, SCHEMA_VERSION,
-    WAL_RESTART_PAGES, WalCheckpointer,
+    CheckpointProgress, Durability, DurableEngine, LogSyncer, MAX_HOST_KEY_BYTES,
+    MAX_HOST_VALUE_BYTES, MAX_RETENTION_DAYS, OpenOptions, PendingEffect, Queries, Reader,
+    Recovery, SCHEMA_VERSION, WAL_RESTART_PAGES, WalCheckpointer,
 };
 
 /// The engine version this build journals under. A journal replays only under the

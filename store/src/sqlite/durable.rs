@@ -9,6 +9,7 @@ use switchboard_core::{Actor, Command, Engine, EngineConfig, Output, Reply, Time
 use super::host::{self, HostWrite};
 use super::open::{self, Durability};
 use super::queries::Queries;
+use super::wal::LogSyncer;
 use super::{records, snapshots};
 use crate::entry::{CommandEntryRef, JournalEntry};
 use crate::{ENGINE_VERSION, StoreError};
@@ -212,6 +213,22 @@ impl DurableEngine {
     #[must_use]
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// A handle that makes this store's commits durable from another thread: `None`
+    /// unless it was opened with [`Durability::SyncedByHost`], where a commit returns once
+    /// its log is written, not synced, and nothing it produced may leave the process
+    /// before a [`LogSyncer::sync`] called after it returns `Ok`.
+    pub fn log_syncer(&self) -> Result<Option<LogSyncer>, StoreError> {
+        if self.durability != Durability::SyncedByHost {
+            return Ok(None);
+        }
+        let path = self
+            .connection
+            .path()
+            .filter(|path| !path.is_empty())
+            .ok_or_else(|| StoreError::invalid("store", "an in-memory store has no log"))?;
+        LogSyncer::open(Path::new(path)).map(Some)
     }
 
     /// Queries over the committed read tables.
@@ -488,6 +505,16 @@ impl DurableEngine {
     /// Commits what is staged, writes a final snapshot and closes the file. The next open
     /// then replays nothing, and another engine version can open it.
     pub fn close(mut self) -> Result<(), StoreError> {
+        if self.durability == Durability::SyncedByHost {
+            // No host syncs after this: the last snapshot's commit syncs the log, and with
+            // it every commit before.
+            self.connection.pragma_update(
+                None,
+                "synchronous",
+                open::synchronous(Durability::Full),
+            )?;
+            self.durability = Durability::Full;
+        }
         self.commit()?;
         self.checkpoint()?;
         self.connection
@@ -598,6 +625,65 @@ mod tests {
         };
         assert_eq!(threshold(true, "background.db"), WAL_RESTART_PAGES);
         assert_eq!(threshold(false, "default.db"), 1_000);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_store_synced_by_its_host_leaves_the_sync_to_the_syncer_of_its_own_log() {
+        let dir = std::env::temp_dir().join(format!(
+            "switchboard-synced-by-host-{}-{}",
+            std::process::id(),
+            line!()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let open = |durability: Durability, name: &str| {
+            let options = OpenOptions {
+                durability,
+                verify: false,
+                ..OpenOptions::default()
+            };
+            DurableEngine::open(dir.join(name), options).unwrap().0
+        };
+        let synchronous = |store: &DurableEngine| {
+            store
+                .connection()
+                .query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))
+                .unwrap()
+        };
+        let full = open(Durability::Full, "full.db");
+        assert_eq!(synchronous(&full), 2, "FULL: every commit syncs");
+        assert!(full.log_syncer().unwrap().is_none());
+
+        let mut synced = open(Durability::SyncedByHost, "synced.db");
+        assert_eq!(
+            synchronous(&synced),
+            1,
+            "NORMAL: commits leave the sync to the host"
+        );
+        let syncer = synced.log_syncer().unwrap().expect("a syncer");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let log = std::fs::metadata(dir.join("synced.db-wal")).unwrap();
+            let synced_file = syncer.log.metadata().unwrap();
+            assert_eq!(
+                (synced_file.dev(), synced_file.ino()),
+                (log.dev(), log.ino()),
+                "the syncer holds the store's log"
+            );
+        }
+        let actor = Actor::new("acme", "root", switchboard_core::Role::Superadmin);
+        let command: Command =
+            serde_json::from_value(serde_json::json!({"type": "create_tenant", "settings": {}}))
+                .unwrap();
+        synced.execute(Timestamp(1), &actor, command).unwrap();
+        syncer.sync().unwrap();
+
+        let now = synced.engine().now();
+        synced.close().unwrap();
+        let reopened = open(Durability::SyncedByHost, "synced.db");
+        assert_eq!(reopened.engine().now(), now, "the committed step was kept");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -21,7 +21,7 @@ pub use host::{MAX_HOST_KEY_BYTES, MAX_HOST_VALUE_BYTES};
 pub use open::Durability;
 pub use privacy::MAX_RETENTION_DAYS;
 pub use queries::Queries;
-pub use wal::{CheckpointProgress, WalCheckpointer};
+pub use wal::{CheckpointProgress, LogSyncer, WalCheckpointer};
 
 use crate::StoreError;
 

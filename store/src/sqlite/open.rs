@@ -20,6 +20,13 @@ pub enum Durability {
     /// Commits reach the OS (`synchronous = NORMAL` in WAL mode): they survive a crash of
     /// the process, but a power cut may lose the last ones.
     Normal,
+    /// Commits reach the OS, like [`Normal`](Self::Normal), and the host makes them
+    /// durable with a [`LogSyncer`](super::LogSyncer) before it lets anything they
+    /// produced leave the process: [`Full`](Self::Full)'s guarantee, with the wait for
+    /// the disk on a thread of the host's choosing. A host that commits again while the
+    /// previous group is still syncing keeps the core busy instead of idle, and one sync
+    /// covers every group written before it.
+    SyncedByHost,
 }
 
 /// Opens an existing Switchboard file for writing after checking it, or reports why not.
@@ -113,7 +120,7 @@ pub(crate) fn create(
 pub(crate) fn synchronous(durability: Durability) -> &'static str {
     match durability {
         Durability::Full => "FULL",
-        Durability::Normal => "NORMAL",
+        Durability::Normal | Durability::SyncedByHost => "NORMAL",
     }
 }
 

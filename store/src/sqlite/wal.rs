@@ -8,7 +8,11 @@
 //! [`WalCheckpointer::checkpoint`] from another thread instead.
 //!
 //! [`OpenOptions::background_wal_checkpoints`]: super::OpenOptions::background_wal_checkpoints
+//!
+//! With [`Durability::SyncedByHost`] the writer's commits leave the log in the OS's
+//! cache and a [`LogSyncer`] makes it durable, from whichever thread the host likes.
 
+use std::fs::File;
 use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
@@ -58,5 +62,37 @@ impl WalCheckpointer {
             logged,
             checkpointed,
         })
+    }
+}
+
+/// Makes the write-ahead log durable: every commit written to it before [`sync`](Self::sync)
+/// was called survives a power cut once it returns `Ok`. For stores opened with
+/// [`Durability::SyncedByHost`], from [`DurableEngine::log_syncer`].
+///
+/// A syncer belongs to the log of the store it came from: a store opened again (after a
+/// failure) may start a new log file, and needs a new syncer.
+///
+/// [`DurableEngine::log_syncer`]: super::DurableEngine::log_syncer
+#[derive(Debug)]
+pub struct LogSyncer {
+    pub(crate) log: File,
+}
+
+impl LogSyncer {
+    /// Opens the log of the database at `database`, which must exist (the store writes
+    /// to its log when it opens).
+    pub(crate) fn open(database: &Path) -> Result<Self, StoreError> {
+        let mut name = database.as_os_str().to_owned();
+        name.push("-wal");
+        // Write access: some systems refuse to sync a file opened for reading only.
+        let log = File::options().write(true).open(name)?;
+        Ok(LogSyncer { log })
+    }
+
+    /// Waits until the log is on disk. Its size is part of what is synced (the log
+    /// grows), its other metadata is not needed to read it back.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.log.sync_data()?;
+        Ok(())
     }
 }

@@ -18,6 +18,7 @@ pub mod file_limit;
 pub mod metrics;
 pub mod rate;
 pub mod release;
+pub mod release_thread;
 pub mod retention;
 pub mod state;
 pub mod webhooks;
@@ -94,7 +95,8 @@ impl Server {
         config.listen = local_addr;
         let options = OpenOptions {
             durability: match config.durability {
-                DurabilityOption::Full => Durability::Full,
+                // As durable as `Full`, with the wait for the disk on the release thread.
+                DurabilityOption::Full => Durability::SyncedByHost,
                 DurabilityOption::Normal => Durability::Normal,
             },
             background_wal_checkpoints: true,
@@ -153,7 +155,7 @@ impl Server {
             effect_sender.clone(),
             Some(webhooks.clone()),
         ));
-        let engine = EngineHandle::start(store, (config.db.clone(), options), dispatch);
+        let engine = EngineHandle::start(store, (config.db.clone(), options), dispatch)?;
 
         let signing_secret = match &config.signing_key {
             Some(key) => key.clone(),

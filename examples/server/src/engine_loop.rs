@@ -377,6 +377,9 @@ impl EngineLoop {
                     } => self.apply(now, &actor, *command, host_writes, respond),
                     Job::Task(task) => {
                         self.flush();
+                        // A task may project (retention, erasure): what it makes readable
+                        // must be durable first.
+                        self.sync_log();
                         if let Some(answer) = self.store.as_mut().map(task) {
                             self.answers.push(Pending::Answer(answer));
                         }
@@ -533,13 +536,13 @@ impl EngineLoop {
         let records = store.unprojected();
         if records > 0 {
             let started = Instant::now();
-            if let Some(log) = &self.log
-                && let Err(error) = log.sync()
-            {
-                tracing::error!(code = error.code(), error = %error, "syncing the log failed; the store stops");
-                self.stop_store();
+            // Other connections read the tables: nothing they show may be undone.
+            if !self.sync_log() {
                 return;
             }
+            let Some(store) = self.store.as_mut() else {
+                return;
+            };
             if let Err(error) = store.project() {
                 tracing::error!(code = error.code(), error = %error, "projection failed; reopening the store");
                 // Recovery writes the records the journal holds and the tables lack.
@@ -587,6 +590,22 @@ impl EngineLoop {
         }
     }
 
+    /// Syncs the log on this thread, when commits leave it to the host; false (and the
+    /// store stopped) when that failed or the release thread failed.
+    fn sync_log(&mut self) -> bool {
+        if let Some(log) = &self.log
+            && let Err(error) = log.sync()
+        {
+            tracing::error!(code = error.code(), error = %error, "syncing the log failed; the store stops");
+            self.released.fail();
+        }
+        if self.released.failed() {
+            self.stop_store();
+            return false;
+        }
+        true
+    }
+
     /// Gives up the store: every request from now on is told it is unavailable, and so
     /// are readers waiting for the tables. After a failed sync the engine's state may be
     /// ahead of the disk; only a restart, which recovers from the disk, can tell.
@@ -599,6 +618,12 @@ impl EngineLoop {
 
     fn close(&mut self) {
         self.flush();
+        // Synced before the final projection and snapshot; after a failed sync the
+        // engine is ahead of the disk and must not write a snapshot of that.
+        self.project();
+        if self.released.failed() {
+            self.stop_store();
+        }
         if let Some(store) = self.store.take()
             && let Err(error) = store.close()
         {
@@ -691,19 +716,20 @@ mod tests {
         }
     }
 
-    /// An engine over a new store whose log is `log`, with a tenant and a department.
+    /// An engine over a new store whose log is `log`, with a tenant, a department and its
+    /// queue.
     async fn gated_engine(
         name: &str,
         log: Arc<GatedLog>,
+        deferred_projection: bool,
     ) -> (EngineHandle, Arc<CountReleases>, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("switchboard-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("switchboard.db");
-        // Records are written with each commit: no projection (which syncs the log on the
-        // engine thread) holds the engine thread at the gate, so it goes on answering.
         let options = OpenOptions {
             durability: switchboard_store::Durability::SyncedByHost,
+            deferred_projection,
             verify: false,
             ..OpenOptions::default()
         };
@@ -720,6 +746,10 @@ mod tests {
                 Actor::new("acme", "admin", Role::TenantAdmin),
                 json!({"type": "upsert_department", "department": {"id": "support", "name": "Support"}}),
             ),
+            (
+                Actor::new("acme", "admin", Role::TenantAdmin),
+                json!({"type": "upsert_queue", "queue": {"id": "support", "name": "Support", "department_id": "support"}}),
+            ),
         ];
         for (actor, step) in steps {
             engine.execute(actor, command(step)).await.unwrap();
@@ -730,7 +760,9 @@ mod tests {
     #[tokio::test]
     async fn nothing_of_a_commit_leaves_before_its_log_is_synced() {
         let log = Arc::new(GatedLog::default());
-        let (engine, releases, dir) = gated_engine("held-sync", log.clone()).await;
+        // Records are written with each commit: no projection (which syncs the log on the
+        // engine thread) holds the engine thread at the gate, so it goes on answering.
+        let (engine, releases, dir) = gated_engine("held-sync", log.clone(), false).await;
         let admin = Actor::new("acme", "admin", Role::TenantAdmin);
         let released_before = releases.count();
 
@@ -772,7 +804,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_sync_releases_nothing_and_stops_the_store() {
         let log = Arc::new(GatedLog::default());
-        let (engine, releases, dir) = gated_engine("failed-sync", log.clone()).await;
+        let (engine, releases, dir) = gated_engine("failed-sync", log.clone(), true).await;
         let admin = Actor::new("acme", "admin", Role::TenantAdmin);
         let released_before = releases.count();
 
@@ -787,10 +819,74 @@ mod tests {
 
         // The engine's state may be ahead of the disk: it takes nothing more.
         let step = json!({"type": "upsert_agent", "agent": {"id": "bob", "name": "Bob", "departments": ["support"]}});
-        assert!(engine.execute(admin, command(step)).await.is_err());
+        let error = engine.execute(admin, command(step)).await.unwrap_err();
+        assert_eq!(error.code, "unavailable", "the store was given up");
         assert!(!engine.healthy());
         assert!(engine.read_tables_current().await.is_err());
         assert_eq!(releases.count(), released_before);
+        engine.shutdown().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_task_that_projects_shows_readers_only_synced_steps() {
+        let log = Arc::new(GatedLog::default());
+        let (engine, _releases, dir) = gated_engine("task-sync", log.clone(), true).await;
+        let path = dir.join("switchboard.db");
+        let readable = |session_id: &str| {
+            Reader::open(&path)
+                .unwrap()
+                .queries()
+                .session("acme", session_id)
+                .is_ok()
+        };
+
+        let admin = Actor::new("acme", "admin", Role::TenantAdmin);
+        let step = json!({"type": "upsert_agent", "agent": {"id": "carol", "name": "Carol", "departments": ["support"]}});
+        engine.execute(admin, command(step)).await.unwrap();
+        let carol = Actor::new("acme", "carol", Role::Agent);
+        let step = json!({"type": "set_agent_status", "status": "online"});
+        engine.execute(carol, command(step)).await.unwrap();
+
+        // The chat and a task that projects arrive in one batch: no idle projection
+        // between them syncs the log on the task's behalf.
+        let held = hold(&engine);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let start = tokio::spawn({
+            let engine = engine.clone();
+            async move {
+                let visitor = Actor::new("acme", "v1", Role::Visitor);
+                let step = json!({"type": "start_session", "visitor": {"name": "Vera"}});
+                engine.execute(visitor, command(step)).await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let project = tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.run(|store| store.project().is_ok()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        log.hold();
+        held.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!start.is_finished() && !project.is_finished());
+        let sessions = Reader::open(&path)
+            .unwrap()
+            .queries()
+            .list_sessions("acme", &Default::default())
+            .unwrap();
+        assert!(
+            sessions.sessions.is_empty(),
+            "nothing unsynced is readable: {sessions:?}"
+        );
+
+        log.let_go();
+        let (reply, _) = start.await.unwrap().unwrap();
+        assert!(project.await.unwrap().unwrap());
+        let Reply::SessionStarted { session_id, .. } = reply else {
+            panic!("unexpected reply {reply:?}");
+        };
+        assert!(readable(&session_id.to_string()));
         engine.shutdown().await;
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -8,7 +8,8 @@
 //!
 //! A sync that fails leaves the commits' fate unknown: nothing of them or after them is
 //! released, every caller is told the store is unavailable, and the engine thread drops
-//! the store (`failed`). The process must be restarted to recover from the disk.
+//! the store (`failed`). The process must be restarted to recover from the disk. The same
+//! happens when this thread dies (a release that panicked).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -136,14 +137,37 @@ impl ReleaseThread {
         self.send(Step::Stop(done));
     }
 
-    /// A sync failed: the engine's state is ahead of what is known to be on disk.
+    /// A sync failed (or the thread died): the engine's state is ahead of what is known
+    /// to be on disk.
     pub fn failed(&self) -> bool {
         self.failed.load(Ordering::Acquire)
     }
 
+    /// The engine thread's own sync failed: nothing more is released.
+    pub fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
+    }
+
     fn send(&self, step: Step) {
-        // The thread only stops when this side is dropped.
-        let _ = self.steps.send(step);
+        // The thread stops by itself only when it panicked.
+        if let Err(mpsc::SendError(step)) = self.steps.send(step) {
+            self.fail();
+            if let Step::Group { answers, .. } = step {
+                answers.into_iter().for_each(Pending::refuse);
+            }
+        }
+    }
+}
+
+/// Marks the release thread failed if it unwinds: the engine thread then stops the store
+/// instead of committing steps nobody will release.
+struct FailOnPanic(Arc<AtomicBool>);
+
+impl Drop for FailOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Release);
+        }
     }
 }
 
@@ -156,6 +180,7 @@ struct Worker {
 
 impl Worker {
     fn run(mut self, steps: &mpsc::Receiver<Step>) {
+        let _fail_on_panic = FailOnPanic(self.failed.clone());
         let mut round = Vec::new();
         while let Ok(first) = steps.recv() {
             // Everything waiting is covered by one sync.

@@ -143,6 +143,13 @@ impl DurableEngine {
             poisoned: false,
         };
         let replayed = durable.replay_journal(snapshot_seq)?;
+        if let Some(log) = durable.log_syncer()? {
+            // A crashed process leaves in the OS's cache commits nobody synced, and
+            // recovery has just replayed and projected them: the host may release what
+            // follows from them (pending effects, answers, readable rows) only once they
+            // are durable.
+            log.sync()?;
+        }
         Ok((
             durable,
             Recovery {
@@ -218,7 +225,11 @@ impl DurableEngine {
     /// A handle that makes this store's commits durable from another thread: `None`
     /// unless it was opened with [`Durability::SyncedByHost`], where a commit returns once
     /// its log is written, not synced, and nothing it produced may leave the process
-    /// before a [`LogSyncer::sync`] called after it returns `Ok`.
+    /// before a [`LogSyncer::sync`] started after it returns `Ok`. That includes the read
+    /// tables: other connections can read a projection (or, without deferred projection,
+    /// a commit's records) at once, so a host syncs before projecting and before running
+    /// anything that projects (privacy operations, snapshots, `close`). Opening syncs what
+    /// recovery replayed.
     pub fn log_syncer(&self) -> Result<Option<LogSyncer>, StoreError> {
         if self.durability != Durability::SyncedByHost {
             return Ok(None);

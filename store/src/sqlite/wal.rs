@@ -14,6 +14,7 @@
 
 use std::fs::File;
 use std::path::Path;
+use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -72,10 +73,16 @@ impl WalCheckpointer {
 /// A syncer belongs to the log of the store it came from: a store opened again (after a
 /// failure) may start a new log file, and needs a new syncer.
 ///
+/// A failed sync fails every later one too: Linux reports a write-back error to one sync
+/// only and then forgets the pages that could not be written, so a second sync would
+/// succeed without them.
+///
 /// [`DurableEngine::log_syncer`]: super::DurableEngine::log_syncer
 #[derive(Debug)]
 pub struct LogSyncer {
     pub(crate) log: File,
+    /// Held during each sync, so that a sync started after a failed one sees the failure.
+    failed: Mutex<bool>,
 }
 
 impl LogSyncer {
@@ -86,13 +93,51 @@ impl LogSyncer {
         name.push("-wal");
         // Write access: some systems refuse to sync a file opened for reading only.
         let log = File::options().write(true).open(name)?;
-        Ok(LogSyncer { log })
+        Ok(LogSyncer {
+            log,
+            failed: Mutex::new(false),
+        })
     }
 
     /// Waits until the log is on disk. Its size is part of what is synced (the log
     /// grows), its other metadata is not needed to read it back.
     pub fn sync(&self) -> Result<(), StoreError> {
-        self.log.sync_data()?;
+        let mut failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *failed {
+            return Err(StoreError::Io(std::io::Error::other(
+                "an earlier sync of the log failed",
+            )));
+        }
+        self.log.sync_data().inspect_err(|_| *failed = true)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_a_failed_sync_every_sync_fails() {
+        let dir =
+            std::env::temp_dir().join(format!("switchboard-log-syncer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let database = dir.join("store.db");
+        std::fs::write(dir.join("store.db-wal"), b"frames").unwrap();
+        let syncer = LogSyncer::open(&database).unwrap();
+        syncer.sync().unwrap();
+        // As the sync that met a write-back error leaves it.
+        *syncer.failed.lock().unwrap() = true;
+        assert!(matches!(syncer.sync(), Err(StoreError::Io(_))));
+        assert!(syncer.sync().is_err(), "and stays failed");
+        assert!(
+            LogSyncer::open(&dir.join("missing.db")).is_err(),
+            "a store without a log has nothing to sync"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -852,14 +852,7 @@ mod tests {
         // between them syncs the log on the task's behalf.
         let held = hold(&engine);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let start = tokio::spawn({
-            let engine = engine.clone();
-            async move {
-                let visitor = Actor::new("acme", "v1", Role::Visitor);
-                let step = json!({"type": "start_session", "visitor": {"name": "Vera"}});
-                engine.execute(visitor, command(step)).await
-            }
-        });
+        let start = start_chat(&engine);
         tokio::time::sleep(Duration::from_millis(20)).await;
         let project = tokio::spawn({
             let engine = engine.clone();
@@ -889,6 +882,16 @@ mod tests {
         assert!(readable(&session_id.to_string()));
         engine.shutdown().await;
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A visitor starts a chat, answered on the returned task.
+    fn start_chat(engine: &EngineHandle) -> tokio::task::JoinHandle<CommandResult> {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            let visitor = Actor::new("acme", "v1", Role::Visitor);
+            let step = json!({"type": "start_session", "visitor": {"name": "Vera"}});
+            engine.execute(visitor, command(step)).await
+        })
     }
 
     /// Keeps the engine thread busy until the returned sender is used or dropped.
@@ -945,14 +948,7 @@ mod tests {
         // answered, and nothing idle projects it before the second task lets go.
         let first = hold(&engine);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let start = tokio::spawn({
-            let engine = engine.clone();
-            async move {
-                let visitor = Actor::new("acme", "v1", Role::Visitor);
-                let step = json!({"type": "start_session", "visitor": {"name": "Vera"}});
-                engine.execute(visitor, command(step)).await
-            }
-        });
+        let start = start_chat(&engine);
         tokio::time::sleep(Duration::from_millis(50)).await;
         let second = hold(&engine);
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -514,15 +514,24 @@ impl EngineLoop {
             Err(error) => {
                 tracing::error!(code = error.code(), error = %error, "commit failed; reopening the store");
                 self.accepted = 0;
-                for pending in self.answers.drain(..) {
-                    if let Pending::Respond(respond, _) = pending {
-                        respond(Err(ApiError::new(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "storage_unavailable",
-                            "the step could not be stored; nothing was changed",
-                        )));
-                    }
-                }
+                // Told through the release thread, after the groups before theirs.
+                let refused = self
+                    .answers
+                    .drain(..)
+                    .filter_map(|pending| match pending {
+                        Pending::Respond(respond, _) => Some(Pending::Respond(
+                            respond,
+                            Err(ApiError::new(
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "storage_unavailable",
+                                "the step could not be stored; nothing was changed",
+                            )),
+                        )),
+                        // A task's caller hears that the engine stopped.
+                        Pending::Answer(_) => None,
+                    })
+                    .collect();
+                self.released.group(Vec::new(), refused, false);
                 self.reopen();
             }
         }

@@ -234,7 +234,10 @@ impl Worker {
         if self.failed.load(Ordering::Acquire) {
             return;
         }
-        if let Err(error) = log.sync() {
+        let started = std::time::Instant::now();
+        let synced = log.sync();
+        crate::metrics::record_log_sync(started.elapsed());
+        if let Err(error) = synced {
             tracing::error!(code = error.code(), error = %error, "syncing the log failed; the store stops");
             self.failed.store(true, Ordering::Release);
         }

@@ -13,7 +13,11 @@ fn value(text: &str, series: &str) -> f64 {
 
 #[tokio::test]
 async fn waiting_chats_routing_latency_and_messages_are_exposed() {
-    let server = TestServer::start().await;
+    // The server's default: every group synced (on the release thread) before it is let out.
+    let dir = TempDir::new();
+    let mut config = test_config(&dir);
+    config.durability = switchboard_server::config::DurabilityOption::Full;
+    let server = TestServer::start_with(dir, config).await;
     let scrape = || async {
         let response = server
             .http
@@ -63,4 +67,6 @@ async fn waiting_chats_routing_latency_and_messages_are_exposed() {
     );
     assert_eq!(value(&text, "switchboard_routing_seconds_count"), 1.0);
     assert!(value(&text, "switchboard_commands_total") >= 3.0);
+    // `--durability full` syncs on the release thread, once for every group it released.
+    assert!(value(&text, "switchboard_log_sync_seconds_count") >= 1.0);
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::http::StatusCode;
 use switchboard_core::{Actor, Command, Output, Reply, Timestamp};
-use switchboard_store::{DurableEngine, OpenOptions, StoreError};
+use switchboard_store::{DurableEngine, OpenOptions};
 use tokio::sync::{oneshot, watch};
 
 use crate::error::ApiError;
@@ -118,9 +118,9 @@ impl EngineHandle {
         store: DurableEngine,
         reopen: (PathBuf, OpenOptions),
         release: Arc<dyn Release>,
-    ) -> Result<EngineHandle, StoreError> {
-        let log = log_of(&store)?;
-        Ok(Self::start_with_log(store, log, reopen, release))
+    ) -> EngineHandle {
+        let log = log_of(&store);
+        Self::start_with_log(store, log, reopen, release)
     }
 
     /// [`start`](Self::start) with the log's syncer given (tests hold it back or fail it).
@@ -303,10 +303,8 @@ impl Clock {
 }
 
 /// The syncer of `store`'s log, when its commits leave the sync to the host.
-fn log_of(store: &DurableEngine) -> Result<Option<Arc<dyn LogSync>>, StoreError> {
-    Ok(store
-        .log_syncer()?
-        .map(|syncer| Arc::new(syncer) as Arc<dyn LogSync>))
+fn log_of(store: &DurableEngine) -> Option<Arc<dyn LogSync>> {
+    store.log_syncer().map(|syncer| syncer as Arc<dyn LogSync>)
 }
 
 struct EngineLoop {
@@ -577,12 +575,11 @@ impl EngineLoop {
     fn reopen(&mut self) {
         self.store = None;
         let (path, options) = &self.reopen;
-        let opened = DurableEngine::open(path, options.clone())
-            .and_then(|(store, recovery)| Ok((log_of(&store)?, store, recovery)));
-        match opened {
-            Ok((log, store, recovery)) => {
+        match DurableEngine::open(path, options.clone()) {
+            Ok((store, recovery)) => {
                 // Opening projected what the journal held beyond the tables.
                 tracing::info!(replayed = recovery.replayed, "store reopened");
+                let log = log_of(&store);
                 self.store = Some(store);
                 self.released.new_log(log.clone());
                 self.log = log;
@@ -649,7 +646,7 @@ mod tests {
 
     use serde_json::json;
     use switchboard_core::{Reply, Role};
-    use switchboard_store::Reader;
+    use switchboard_store::{Reader, StoreError};
 
     use super::*;
 
@@ -925,7 +922,7 @@ mod tests {
         };
         let (store, _) = DurableEngine::open(&path, options.clone()).unwrap();
         let observe = Arc::new(Observe::default());
-        let engine = EngineHandle::start(store, (path.clone(), options), observe.clone()).unwrap();
+        let engine = EngineHandle::start(store, (path.clone(), options), observe.clone());
         assert!(observe.engine.set(engine.clone()).is_ok());
         let admin = Actor::new("acme", "admin", Role::TenantAdmin);
         for (actor, step) in [

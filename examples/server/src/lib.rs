@@ -155,7 +155,7 @@ impl Server {
             effect_sender.clone(),
             Some(webhooks.clone()),
         ));
-        let engine = EngineHandle::start(store, (config.db.clone(), options), dispatch)?;
+        let engine = EngineHandle::start(store, (config.db.clone(), options), dispatch);
 
         let signing_secret = match &config.signing_key {
             Some(key) => key.clone(),

@@ -2,6 +2,7 @@
 //! in the same transaction before anything is released to the host.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use switchboard_core::{Actor, Command, Engine, EngineConfig, Output, Reply, Timestamp};
@@ -97,6 +98,9 @@ pub struct DurableEngine {
     unprojected: Vec<Output>,
     deferred_projection: bool,
     durability: Durability,
+    /// The log's syncer under [`Durability::SyncedByHost`]: one per store, so that a
+    /// failed sync fails every later one whoever calls it.
+    log: Option<Arc<LogSyncer>>,
     next_seq: u64,
     since_snapshot: u64,
     snapshot_every: u64,
@@ -137,18 +141,22 @@ impl DurableEngine {
             unprojected: Vec::new(),
             deferred_projection: options.deferred_projection,
             durability: options.durability,
+            log: None,
             next_seq: snapshot_seq + 1,
             since_snapshot: 0,
             snapshot_every: options.snapshot_every.max(1),
             poisoned: false,
         };
         let replayed = durable.replay_journal(snapshot_seq)?;
-        if let Some(log) = durable.log_syncer()? {
+        if options.durability == Durability::SyncedByHost {
+            // Opened once recovery has written to the log, so the log exists.
+            let log = LogSyncer::open(path)?;
             // A crashed process leaves in the OS's cache commits nobody synced, and
             // recovery has just replayed and projected them: the host may release what
             // follows from them (pending effects, answers, readable rows) only once they
             // are durable.
             log.sync()?;
+            durable.log = Some(Arc::new(log));
         }
         Ok((
             durable,
@@ -230,16 +238,9 @@ impl DurableEngine {
     /// a commit's records) at once, so a host syncs before projecting and before running
     /// anything that projects (privacy operations, snapshots, `close`). Opening syncs what
     /// recovery replayed.
-    pub fn log_syncer(&self) -> Result<Option<LogSyncer>, StoreError> {
-        if self.durability != Durability::SyncedByHost {
-            return Ok(None);
-        }
-        let path = self
-            .connection
-            .path()
-            .filter(|path| !path.is_empty())
-            .ok_or_else(|| StoreError::invalid("store", "an in-memory store has no log"))?;
-        LogSyncer::open(Path::new(path)).map(Some)
+    #[must_use]
+    pub fn log_syncer(&self) -> Option<Arc<LogSyncer>> {
+        self.log.clone()
     }
 
     /// Queries over the committed read tables.
@@ -664,7 +665,7 @@ mod tests {
         };
         let full = open(Durability::Full, "full.db");
         assert_eq!(synchronous(&full), 2, "FULL: every commit syncs");
-        assert!(full.log_syncer().unwrap().is_none());
+        assert!(full.log_syncer().is_none());
 
         let mut synced = open(Durability::SyncedByHost, "synced.db");
         assert_eq!(
@@ -672,7 +673,7 @@ mod tests {
             1,
             "NORMAL: commits leave the sync to the host"
         );
-        let syncer = synced.log_syncer().unwrap().expect("a syncer");
+        let syncer = synced.log_syncer().expect("a syncer");
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;

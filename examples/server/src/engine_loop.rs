@@ -481,10 +481,9 @@ impl EngineLoop {
     /// (a task's), which the group's sync must cover too.
     fn flush_written(&mut self, wrote_before: bool) {
         let Some(store) = self.store.as_mut() else {
-            for pending in self.answers.drain(..) {
-                if let Pending::Respond(respond, _) = pending {
-                    respond(Err(ApiError::unavailable("the store is unavailable")));
-                }
+            let error = ApiError::unavailable("the store is unavailable");
+            for refused in self.answers.drain(..).filter_map(|p| p.refused(&error)) {
+                refused.answer();
             }
             return;
         };
@@ -513,21 +512,15 @@ impl EngineLoop {
                 tracing::error!(code = error.code(), error = %error, "commit failed; reopening the store");
                 self.accepted = 0;
                 // Told through the release thread, after the groups before theirs.
+                let error = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "the step could not be stored; nothing was changed",
+                );
                 let refused = self
                     .answers
                     .drain(..)
-                    .filter_map(|pending| match pending {
-                        Pending::Respond(respond, _) => Some(Pending::Respond(
-                            respond,
-                            Err(ApiError::new(
-                                StatusCode::SERVICE_UNAVAILABLE,
-                                "storage_unavailable",
-                                "the step could not be stored; nothing was changed",
-                            )),
-                        )),
-                        // A task's caller hears that the engine stopped.
-                        Pending::Answer(_) => None,
-                    })
+                    .filter_map(|pending| pending.refused(&error))
                     .collect();
                 self.released.group(Vec::new(), refused, false);
                 self.reopen();
@@ -537,10 +530,10 @@ impl EngineLoop {
 
     /// Brings the read tables up to date with every committed step.
     fn project(&mut self) {
-        let Some(store) = self.store.as_mut() else {
+        if self.store.is_none() {
             return;
-        };
-        let records = store.unprojected();
+        }
+        let records = self.unprojected();
         if records > 0 {
             let started = Instant::now();
             // Other connections read the tables: nothing they show may be undone.
@@ -839,13 +832,6 @@ mod tests {
         let log = Arc::new(GatedLog::default());
         let (engine, _releases, dir) = gated_engine("task-sync", log.clone(), true).await;
         let path = dir.join("switchboard.db");
-        let readable = |session_id: &str| {
-            Reader::open(&path)
-                .unwrap()
-                .queries()
-                .session("acme", session_id)
-                .is_ok()
-        };
 
         let admin = Actor::new("acme", "admin", Role::TenantAdmin);
         let step = json!({"type": "upsert_agent", "agent": {"id": "carol", "name": "Carol", "departments": ["support"]}});
@@ -885,9 +871,18 @@ mod tests {
         let Reply::SessionStarted { session_id, .. } = reply else {
             panic!("unexpected reply {reply:?}");
         };
-        assert!(readable(&session_id.to_string()));
+        assert!(readable(&path, &session_id.to_string()));
         engine.shutdown().await;
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Whether another connection can read the session from the tables.
+    fn readable(path: &std::path::Path, session_id: &str) -> bool {
+        Reader::open(path)
+            .unwrap()
+            .queries()
+            .session("acme", session_id)
+            .is_ok()
     }
 
     /// A visitor starts a chat, answered on the returned task.
@@ -964,15 +959,8 @@ mod tests {
             panic!("unexpected reply {reply:?}");
         };
         let session_id = session_id.to_string();
-        let stored = |path: &std::path::Path| {
-            Reader::open(path)
-                .unwrap()
-                .queries()
-                .session("acme", &session_id)
-                .is_ok()
-        };
         assert!(
-            !stored(&path),
+            !readable(&path, &session_id),
             "committed and answered, not yet in the tables"
         );
 
@@ -984,7 +972,10 @@ mod tests {
         assert!(!read.is_finished(), "the read waits for the projection");
         second.send(()).unwrap();
         read.await.unwrap().unwrap();
-        assert!(stored(&path), "the read sees the chat it was told of");
+        assert!(
+            readable(&path, &session_id),
+            "the read sees the chat it was told of"
+        );
         let observed = observe.counted_at_release.lock().unwrap().clone();
         assert!(!observed.is_empty());
         assert!(

@@ -45,20 +45,31 @@ pub enum Pending {
 }
 
 impl Pending {
-    fn answer(self) {
+    /// Tells the caller.
+    pub fn answer(self) {
         match self {
             Pending::Respond(respond, result) => respond(result),
             Pending::Answer(answer) => answer(),
         }
     }
 
+    /// The same caller, to be told `error` instead; `None` for a task, whose caller
+    /// hears of the loss when its answer is dropped.
+    pub fn refused(self, error: &ApiError) -> Option<Pending> {
+        match self {
+            Pending::Respond(respond, _) => Some(Pending::Respond(respond, Err(error.clone()))),
+            Pending::Answer(_) => None,
+        }
+    }
+
     fn refuse(self) {
-        if let Pending::Respond(respond, _) = self {
-            respond(Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                "the store could not make the step durable; restart the server",
-            )));
+        let error = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the store could not make the step durable; restart the server",
+        );
+        if let Some(refused) = self.refused(&error) {
+            refused.answer();
         }
     }
 }

@@ -876,6 +876,59 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    #[tokio::test]
+    async fn a_failed_commit_changes_nothing_and_the_engine_goes_on_from_the_file() {
+        let log = Arc::new(GatedLog::default());
+        let (engine, releases, dir) = gated_engine("failed-commit", log, true).await;
+        let path = dir.join("switchboard.db");
+        let admin = Actor::new("acme", "admin", Role::TenantAdmin);
+        let upsert = |id: &str| {
+            command(
+                json!({"type": "upsert_agent", "agent": {"id": id, "name": id, "departments": ["support"]}}),
+            )
+        };
+        let get = |id: &str| command(json!({"type": "get_agent", "agent_id": id}));
+
+        // Another writer holds the file: the engine's commit gives up after its busy
+        // timeout, with the step already applied in memory.
+        let blocker = rusqlite::Connection::open(&path).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let error = engine
+            .execute(admin.clone(), upsert("alice"))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code, "storage_unavailable");
+        blocker.execute_batch("ROLLBACK").unwrap();
+        drop(blocker);
+
+        // The engine was rebuilt from the file, which never held the step.
+        let released_before = releases.count();
+        let error = engine
+            .execute(admin.clone(), get("alice"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.code, "not_found",
+            "the refused step left nothing behind"
+        );
+        engine.execute(admin.clone(), upsert("bob")).await.unwrap();
+        assert!(engine.healthy(), "the reopened store takes commands");
+        assert!(
+            releases.count() > released_before,
+            "commits after the reopening are synced and released"
+        );
+        engine.shutdown().await;
+
+        let (store, _) = DurableEngine::open(&path, OpenOptions::default()).unwrap();
+        let known = |id: &str| store.engine().query(Timestamp(0), &admin, get(id)).is_ok();
+        assert!(
+            known("bob") && !known("alice"),
+            "the file holds what was answered"
+        );
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// Whether another connection can read the session from the tables.
     fn readable(path: &std::path::Path, session_id: &str) -> bool {
         Reader::open(path)

@@ -669,19 +669,32 @@ mod tests {
         serde_json::from_value(value).expect("a valid command")
     }
 
-    /// Counts the groups released.
+    /// Counts the groups released, and names the events they delivered.
     #[derive(Default)]
-    struct CountReleases(std::sync::atomic::AtomicUsize);
+    struct CountReleases {
+        groups: std::sync::atomic::AtomicUsize,
+        events: std::sync::Mutex<Vec<&'static str>>,
+    }
 
     impl Release for CountReleases {
-        fn release(&self, _outputs: &[Output]) {
-            self.0.fetch_add(1, Ordering::SeqCst);
+        fn release(&self, outputs: &[Output]) {
+            self.groups.fetch_add(1, Ordering::SeqCst);
+            let mut events = self.events.lock().unwrap();
+            for output in outputs {
+                if let Output::Deliver { event, .. } = output {
+                    events.push(event.name());
+                }
+            }
         }
     }
 
     impl CountReleases {
         fn count(&self) -> usize {
-            self.0.load(Ordering::SeqCst)
+            self.groups.load(Ordering::SeqCst)
+        }
+
+        fn delivered(&self, name: &str) -> bool {
+            self.events.lock().unwrap().contains(&name)
         }
     }
 
@@ -801,10 +814,75 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_deadline_fired_meanwhile_releases_nothing_before_its_log_is_synced() {
+        let log = Arc::new(GatedLog::default());
+        // Records in each commit: nothing but the release thread waits at the gate.
+        let (engine, releases, dir) = gated_engine("held-deadline", log.clone(), false).await;
+        let admin = Actor::new("acme", "admin", Role::TenantAdmin);
+        for (actor, step) in [
+            (
+                admin.clone(),
+                json!({"type": "upsert_queue", "queue": {"id": "support", "name": "Support", "department_id": "support", "offer_timeout_ms": 200}}),
+            ),
+            (
+                admin,
+                json!({"type": "upsert_agent", "agent": {"id": "carol", "name": "Carol", "departments": ["support"]}}),
+            ),
+            (
+                Actor::new("acme", "carol", Role::Agent),
+                json!({"type": "set_agent_status", "status": "online"}),
+            ),
+        ] {
+            engine.execute(actor, command(step)).await.unwrap();
+        }
+
+        let timeouts_committed = || {
+            let file = rusqlite::Connection::open(dir.join("switchboard.db")).unwrap();
+            file.query_row(
+                "SELECT count(*) FROM journal WHERE entry LIKE '%\"type\":\"timeout\"%'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .unwrap()
+        };
+        let before = timeouts_committed();
+        // Held before the chat starts: nothing of it can have left yet.
+        log.hold();
+        let start = start_chat(&engine);
+        // Well past the offer's deadline.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(
+            timeouts_committed() > before,
+            "the deadline fired and was committed while the log was held"
+        );
+        assert!(!start.is_finished(), "the chat's start waits for the sync");
+        assert!(
+            !releases.delivered("offered") && !releases.delivered("offer_withdrawn"),
+            "neither the offer nor its withdrawal left before the sync"
+        );
+
+        log.let_go();
+        start.await.unwrap().unwrap();
+        let released = async {
+            while !releases.delivered("offer_withdrawn") {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), released)
+            .await
+            .expect("released once synced");
+        engine.shutdown().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
     async fn a_failed_sync_releases_nothing_and_stops_the_store() {
         let log = Arc::new(GatedLog::default());
         let (engine, releases, dir) = gated_engine("failed-sync", log.clone(), true).await;
         let admin = Actor::new("acme", "admin", Role::TenantAdmin);
+        // The set-up's records are projected, and the log synced for them, before the
+        // disk fails: else that sync fails first and stops the store before the command.
+        engine.read_tables_current().await.unwrap();
         let released_before = releases.count();
 
         log.fail.store(true, Ordering::SeqCst);
@@ -879,7 +957,8 @@ mod tests {
     #[tokio::test]
     async fn a_failed_commit_changes_nothing_and_the_engine_goes_on_from_the_file() {
         let log = Arc::new(GatedLog::default());
-        let (engine, releases, dir) = gated_engine("failed-commit", log, true).await;
+        // Records in each commit: no projection meets the held file before the commit does.
+        let (engine, releases, dir) = gated_engine("failed-commit", log, false).await;
         let path = dir.join("switchboard.db");
         let admin = Actor::new("acme", "admin", Role::TenantAdmin);
         let upsert = |id: &str| {

@@ -24,7 +24,7 @@ pub use error::StoreError;
 pub use sqlite::{
     CheckpointProgress, Durability, DurableEngine, LogSyncer, MAX_HOST_KEY_BYTES,
     MAX_HOST_VALUE_BYTES, MAX_RETENTION_DAYS, OpenOptions, PendingEffect, Queries, Reader,
-    Recovery, SCHEMA_VERSION, WAL_RESTART_PAGES, WalCheckpointer,
+    Recovery, SCHEMA_VERSION, WAL_RESTART_BYTES, WalCheckpointer,
 };
 
 /// The engine version this build journals under. A journal replays only under the

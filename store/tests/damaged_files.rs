@@ -101,9 +101,13 @@ fn a_foreign_file_is_refused() {
 fn damaged_pages_are_reported() {
     let file = populated();
     let mut bytes = fs::read(&file.path).unwrap();
-    // Overwrite the middle of the file, past the header page, with garbage.
-    let middle = bytes.len() / 2;
-    for byte in &mut bytes[middle - 2048..middle + 2048] {
+    // Overwrite the whole page in the middle of the file, past the header page, with
+    // garbage (part of a page may be free space, which no check reads). The header gives
+    // the page size at offset 16, big-endian.
+    let page_size = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    let middle = bytes.len() / 2 / page_size * page_size;
+    assert!(middle >= page_size, "the file has a page past the header's");
+    for byte in &mut bytes[middle..middle + page_size] {
         *byte = 0xA5;
     }
     fs::write(&file.path, &bytes).unwrap();

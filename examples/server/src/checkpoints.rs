@@ -43,7 +43,7 @@ pub fn spawn(
 /// copying a second of commits otherwise holds the core for milliseconds, and every
 /// message waiting meanwhile arrives late (measured, K=200 paced at R=10: p99 4.1-5.8 ms
 /// before; after, a median of 3.2 ms over 27 runs, 24 of them under 5 ms). A commit still checkpoints the log itself past
-/// `WAL_RESTART_PAGES`, which also finishes what this thread cannot while commits keep
+/// `WAL_RESTART_BYTES`, which also finishes what this thread cannot while commits keep
 /// coming, so that the log starts over.
 fn lower_this_threads_priority() {
     // On Linux a nice value belongs to the thread (elsewhere to the whole process, which

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-pub use durable::{DurableEngine, OpenOptions, PendingEffect, Recovery, WAL_RESTART_PAGES};
+pub use durable::{DurableEngine, OpenOptions, PendingEffect, Recovery, WAL_RESTART_BYTES};
 pub use host::{MAX_HOST_KEY_BYTES, MAX_HOST_VALUE_BYTES};
 pub use open::Durability;
 pub use privacy::MAX_RETENTION_DAYS;

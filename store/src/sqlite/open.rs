@@ -99,6 +99,8 @@ pub(crate) fn create(
     remove_if_present(&temporary)?;
     let result = (|| {
         let mut connection = Connection::open(&temporary)?;
+        // Only an empty file takes a page size: in WAL mode it is fixed for good.
+        connection.pragma_update(None, "page_size", PAGE_SIZE_BYTES)?;
         connection.pragma_update(None, "application_id", APPLICATION_ID)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         schema::migrate(&mut connection)?;
@@ -115,6 +117,14 @@ pub(crate) fn create(
     }
     result
 }
+
+/// The page size of a new file. Most of a busy file's writes are appends (journal
+/// entries, messages, full-text segments), and SQLite writes the log one page at a time
+/// (two system calls each): larger pages mean fewer writes and fewer B-tree splits for
+/// the same rows. Measured on the example server's flood against SQLite's default 4 KiB:
+/// 8 KiB used 4-10% less CPU for the same messages; 16 KiB was no better than 8. A file
+/// created with another size keeps it.
+pub(crate) const PAGE_SIZE_BYTES: i64 = 8_192;
 
 /// SQLite's `synchronous` setting for a durability.
 pub(crate) fn synchronous(durability: Durability) -> &'static str {

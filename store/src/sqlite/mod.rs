@@ -4,6 +4,7 @@
 
 mod durable;
 mod host;
+mod message_rows;
 mod open;
 mod privacy;
 mod queries;

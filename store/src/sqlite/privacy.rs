@@ -9,11 +9,12 @@ use serde::de::DeserializeOwned;
 use switchboard_core::ids::SessionId;
 use switchboard_core::protocol::helpdesk::{SurveyView, TicketMessageView, TicketView};
 use switchboard_core::protocol::model::{
-    MessageView, NoteView, SenderKind, SessionView, TransferView, VisitorProfile,
+    NoteView, SenderKind, SessionView, TransferView, VisitorProfile,
 };
 use switchboard_core::{Actor, Command, Effect, Output, Timestamp};
 
 use super::durable::DurableEngine;
+use super::message_rows::StoredMessage;
 use crate::StoreError;
 use crate::query::RetentionReport;
 
@@ -144,7 +145,7 @@ pub(crate) fn erase_visitor(
                (SELECT id FROM messages WHERE tenant_id = ?1 AND session_no = ?2)",
             by_session,
         )?;
-        rewrite::<MessageView>(
+        rewrite::<StoredMessage>(
             tx,
             "messages",
             "id",

@@ -10,6 +10,7 @@ use switchboard_core::Timestamp;
 use switchboard_core::ids::SessionId;
 use switchboard_core::protocol::model::{MessageView, NoteView, SessionView};
 
+use super::message_rows::{self, JOINED_MESSAGE_COLUMNS, MESSAGE_COLUMNS};
 use super::records::tenant_key;
 use crate::StoreError;
 use crate::query::{
@@ -43,15 +44,13 @@ impl<'c> Queries<'c> {
         let low = after.unwrap_or(0) as i64;
         let high = before.map_or(i64::MAX, |seq| seq as i64);
         // From `after` forwards; otherwise back from `before` (or the end).
-        let sql = if after.is_some() {
-            "SELECT view FROM messages WHERE tenant_id = ?1 AND session_no = ?2
-               AND seq > ?3 AND seq < ?4 ORDER BY seq ASC LIMIT ?5"
-        } else {
-            "SELECT view FROM messages WHERE tenant_id = ?1 AND session_no = ?2
-               AND seq > ?3 AND seq < ?4 ORDER BY seq DESC LIMIT ?5"
-        };
-        let mut messages: Vec<MessageView> = self.views(
-            sql,
+        let order = if after.is_some() { "ASC" } else { "DESC" };
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE tenant_id = ?1 AND session_no = ?2
+               AND seq > ?3 AND seq < ?4 ORDER BY seq {order} LIMIT ?5"
+        );
+        let mut messages = self.messages(
+            &sql,
             params![tenant_id, session_no, low, high, i64::from(limit)],
         )?;
         if after.is_none() {
@@ -199,8 +198,11 @@ impl<'c> Queries<'c> {
         session_id: &str,
     ) -> Result<Vec<MessageView>, StoreError> {
         let session_no = self.session_no(tenant_id, session_id)?;
-        self.views(
-            "SELECT view FROM messages WHERE tenant_id = ?1 AND session_no = ?2 ORDER BY seq",
+        self.messages(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE tenant_id = ?1 AND session_no = ?2 ORDER BY seq"
+            ),
             params![tenant_id, session_no],
         )
     }
@@ -231,11 +233,14 @@ impl<'c> Queries<'c> {
             Some(session_id) => Some(self.session_no(tenant_id, session_id)?),
             None => None,
         };
-        let messages: Vec<MessageView> = self.views(
-            "SELECT m.view FROM messages_fts AS f JOIN messages AS m ON m.id = f.rowid
-             WHERE messages_fts MATCH ?1 AND m.tenant_id = ?2 AND m.erased = 0
-               AND (?3 IS NULL OR m.session_no = ?3)
-             ORDER BY f.rank, m.id DESC LIMIT ?4 OFFSET ?5",
+        let messages = self.messages(
+            &format!(
+                "SELECT {JOINED_MESSAGE_COLUMNS}
+                 FROM messages_fts AS f JOIN messages AS m ON m.id = f.rowid
+                 WHERE messages_fts MATCH ?1 AND m.tenant_id = ?2 AND m.erased = 0
+                   AND (?3 IS NULL OR m.session_no = ?3)
+                 ORDER BY f.rank, m.id DESC LIMIT ?4 OFFSET ?5"
+            ),
             params![
                 expression,
                 tenant_id,
@@ -295,11 +300,13 @@ impl<'c> Queries<'c> {
                  ORDER BY created_at, session_no",
                 by_visitor,
             )?,
-            messages: self.views(
-                "SELECT m.view FROM sessions AS s JOIN messages AS m
-                   ON m.tenant_id = s.tenant_id AND m.session_no = s.session_no
-                 WHERE s.tenant_id = ?1 AND s.visitor_id = ?2
-                 ORDER BY s.created_at, s.session_no, m.seq",
+            messages: self.messages(
+                &format!(
+                    "SELECT {JOINED_MESSAGE_COLUMNS} FROM sessions AS s JOIN messages AS m
+                       ON m.tenant_id = s.tenant_id AND m.session_no = s.session_no
+                     WHERE s.tenant_id = ?1 AND s.visitor_id = ?2
+                     ORDER BY s.created_at, s.session_no, m.seq"
+                ),
                 by_visitor,
             )?,
             notes: self.views(
@@ -397,6 +404,19 @@ impl<'c> Queries<'c> {
             views.push(serde_json::from_str(&row?)?);
         }
         Ok(views)
+    }
+
+    /// Chat messages read with [`MESSAGE_COLUMNS`], in the query's order.
+    fn messages(&self, sql: &str, args: impl Params) -> Result<Vec<MessageView>, StoreError> {
+        let mut statement = self.connection.prepare_cached(sql)?;
+        let rows = statement.query_map(args, |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?;
+        let mut messages = Vec::new();
+        for row in rows {
+            messages.push(message_rows::read_view(row?)?);
+        }
+        Ok(messages)
     }
 }
 

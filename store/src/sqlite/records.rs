@@ -7,6 +7,7 @@ use switchboard_core::protocol::helpdesk::{SlaSubject, SurveyTarget};
 use switchboard_core::protocol::model::{MessageKind, MessageView, SessionView};
 use switchboard_core::{Output, Record};
 
+use super::message_rows::StoredMessage;
 use crate::StoreError;
 
 /// Characters of a message kept as the session's preview in lists.
@@ -140,7 +141,7 @@ impl<'tx> MessageWriter<'tx> {
         message: &MessageView,
     ) -> Result<(), StoreError> {
         self.view.clear();
-        serde_json::to_writer(&mut self.view, message)?;
+        serde_json::to_writer(&mut self.view, &StoredMessage::of(message))?;
         let view = std::str::from_utf8(&self.view).map_err(|error| StoreError::Corrupt {
             detail: format!("a message serialized to invalid UTF-8: {error}"),
         })?;

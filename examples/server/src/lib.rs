@@ -42,6 +42,25 @@ use crate::rate::RateLimits;
 use crate::state::{AppState, ReaderPool, SharedState};
 use crate::ws::{Hub, StreamEnd};
 
+/// How the server opens its store.
+fn store_options(durability: DurabilityOption) -> OpenOptions {
+    OpenOptions {
+        durability: match durability {
+            // As durable as `Full`, with the wait for the disk on the release thread.
+            DurabilityOption::Full => Durability::SyncedByHost,
+            DurabilityOption::Normal => Durability::Normal,
+        },
+        background_wal_checkpoints: true,
+        // The engine thread projects every few thousand records or 100 ms; reads
+        // wait for it (`ReaderPool::read`), so every answer still sees its own writes.
+        deferred_projection: true,
+        // With the records projected in large groups, a new file's writes are mostly
+        // appends, which larger pages make cheaper (see `OpenOptions::page_size`).
+        page_size: 8_192,
+        ..OpenOptions::default()
+    }
+}
+
 /// A running server.
 pub struct Server {
     /// The address it listens on (the real port when started on port 0).
@@ -93,18 +112,7 @@ impl Server {
             source,
         })?;
         config.listen = local_addr;
-        let options = OpenOptions {
-            durability: match config.durability {
-                // As durable as `Full`, with the wait for the disk on the release thread.
-                DurabilityOption::Full => Durability::SyncedByHost,
-                DurabilityOption::Normal => Durability::Normal,
-            },
-            background_wal_checkpoints: true,
-            // The engine thread projects every few thousand records or 100 ms; reads
-            // wait for it (`ReaderPool::read`), so every answer still sees its own writes.
-            deferred_projection: true,
-            ..OpenOptions::default()
-        };
+        let options = store_options(config.durability);
         let durability = options.durability;
         let db = config.db.clone();
         let (store, recovery) = {
@@ -304,4 +312,23 @@ pub fn random_token(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     getrandom::fill(&mut buffer).expect("the OS random source");
     hex::encode(buffer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_is_opened_for_group_commits_with_projections_after_them() {
+        for (option, durability) in [
+            (DurabilityOption::Full, Durability::SyncedByHost),
+            (DurabilityOption::Normal, Durability::Normal),
+        ] {
+            let options = store_options(option);
+            assert_eq!(options.durability, durability);
+            assert!(options.background_wal_checkpoints);
+            assert!(options.deferred_projection);
+            assert_eq!(options.page_size, 8_192);
+        }
+    }
 }

@@ -631,15 +631,17 @@ pub(crate) fn set_meta(connection: &Connection, key: &str, value: &str) -> Resul
 mod tests {
     use super::*;
 
-    #[test]
-    fn background_checkpoints_leave_the_writer_a_restart_point() {
-        let dir = std::env::temp_dir().join(format!(
-            "switchboard-restart-point-{}-{}",
-            std::process::id(),
-            line!()
-        ));
+    /// An empty directory of this test process's own.
+    fn scratch_dir(test: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("switchboard-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn background_checkpoints_leave_the_writer_a_restart_point() {
+        let dir = scratch_dir("restart-point");
         let threshold = |background: bool, name: &str, page_size: u32| {
             let options = OpenOptions {
                 background_wal_checkpoints: background,
@@ -673,13 +675,7 @@ mod tests {
 
     #[test]
     fn a_new_file_takes_the_page_size_asked_for_and_a_bad_one_is_refused() {
-        let dir = std::env::temp_dir().join(format!(
-            "switchboard-page-size-{}-{}",
-            std::process::id(),
-            line!()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("page-size");
         let open = |name: &str, page_size: u32| {
             DurableEngine::open(
                 dir.join(name),
@@ -714,13 +710,7 @@ mod tests {
 
     #[test]
     fn a_store_synced_by_its_host_leaves_the_sync_to_the_syncer_of_its_own_log() {
-        let dir = std::env::temp_dir().join(format!(
-            "switchboard-synced-by-host-{}-{}",
-            std::process::id(),
-            line!()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("synced-by-host");
         let open = |durability: Durability, name: &str| {
             let options = OpenOptions {
                 durability,

@@ -103,8 +103,11 @@ fn damaged_pages_are_reported() {
     let mut bytes = fs::read(&file.path).unwrap();
     // Overwrite the whole page in the middle of the file, past the header page, with
     // garbage (part of a page may be free space, which no check reads). The header gives
-    // the page size at offset 16, big-endian.
-    let page_size = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    // the page size at offset 16, big-endian, 1 standing for 65,536.
+    let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65_536,
+        size => usize::from(size),
+    };
     let middle = bytes.len() / 2 / page_size * page_size;
     assert!(middle >= page_size, "the file has a page past the header's");
     for byte in &mut bytes[middle..middle + page_size] {

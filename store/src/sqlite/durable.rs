@@ -46,9 +46,9 @@ pub struct OpenOptions {
     /// The page size, in bytes, of a file this open creates (a power of two from 512 to
     /// 65,536); an existing file keeps its own. SQLite's default, 4,096, suits commits
     /// that write their records: with 8,192 the store bench's commits of 1 and 16 steps
-    /// ran 15-30% slower, each dirty page writing twice the bytes. With
+    /// ran 10-30% slower, each dirty page writing twice the bytes. With
     /// `deferred_projection` and group commits most writes are appends, and 8,192 means
-    /// fewer log writes for the same rows: the example server's flood used 4-10% less CPU.
+    /// fewer log writes for the same rows: the example server's flood ran 5% faster.
     pub page_size: u32,
 }
 

@@ -135,8 +135,17 @@ mod tests {
     fn a_row_written_whole_by_an_older_build_reads_the_same() {
         let original = message(true);
         let whole = serde_json::to_string(&original).unwrap();
-        // The columns win: they are what the indexes and the queries use.
-        let read = read_view((7, 3, original.created_at.0, whole)).unwrap();
-        assert_eq!(read, original);
+        assert_eq!(
+            read_view((7, 3, original.created_at.0, whole.clone())).unwrap(),
+            original
+        );
+        // Where the old fields and the columns disagree, the columns win: they are what
+        // the indexes and the queries use.
+        let read = read_view((8, 4, original.created_at.0 + 1, whole)).unwrap();
+        assert_eq!(
+            (read.session_id, read.seq, read.created_at),
+            (SessionId(8), 4, Timestamp(original.created_at.0 + 1))
+        );
+        assert_eq!(read.body, original.body);
     }
 }

@@ -87,6 +87,51 @@ fn nothing_is_released_or_visible_before_the_commit() {
 }
 
 #[test]
+fn a_group_commit_is_one_journal_row_and_a_refused_command_is_not_in_it() {
+    let file = TempStore::new();
+    let mut store = open(&file.path);
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    let raw = rusqlite::Connection::open(&file.path).unwrap();
+    let rows = || -> i64 {
+        raw.query_row("SELECT count(*) FROM journal", [], |row| row.get(0))
+            .unwrap()
+    };
+    let before = rows();
+    let send = |store: &mut DurableEngine, at: i64, session: &str, body: &str| {
+        store.handle(
+            Timestamp(at),
+            &visitor(T, "v1"),
+            command(json!({"type": "send_message", "session_id": session, "body": body})),
+        )
+    };
+    send(&mut store, 3_000, &session, "one\ntwo").unwrap();
+    assert!(
+        send(&mut store, 3_001, "ses_999", "refused").is_err(),
+        "no such session"
+    );
+    send(&mut store, 3_002, &session, "three").unwrap();
+    assert_eq!(store.staged(), 2, "the refused command is not staged");
+    store.commit().unwrap();
+    assert_eq!(rows(), before + 1, "the group's two entries share a row");
+    let running = store.engine().clone();
+    drop(store);
+
+    let (store, recovery) = DurableEngine::open(&file.path, options()).unwrap();
+    assert!(*store.engine() == running, "the reopened engine differs");
+    assert_eq!(
+        recovery.replayed, 9,
+        "seven earlier steps and the two messages"
+    );
+    let history = store
+        .queries()
+        .message_history(T, &session, &HistoryQuery::default())
+        .unwrap();
+    let bodies: Vec<&str> = history.messages.iter().map(|m| &*m.body).collect();
+    assert_eq!(bodies, vec!["one\ntwo", "three"]);
+}
+
+#[test]
 fn commit_into_appends_each_group_to_the_callers_buffer_in_order() {
     let file = TempStore::new();
     let mut store = open(&file.path);

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use switchboard_core::{Actor, Command, Engine, EngineConfig, Output, Reply, Timestamp};
 
 use super::host::{self, HostWrite};
+use super::journal::{self, StagedEntries};
 use super::open::{self, Durability};
 use super::queries::Queries;
 use super::wal::LogSyncer;
@@ -104,7 +105,7 @@ pub struct Recovery {
 pub struct DurableEngine {
     engine: Engine,
     connection: Connection,
-    entries: Vec<String>,
+    entries: StagedEntries,
     outputs: Vec<Output>,
     host_writes: Vec<HostWrite>,
     /// Records committed in the journal and not yet in the read tables (deferred mode).
@@ -152,7 +153,7 @@ impl DurableEngine {
         let mut durable = DurableEngine {
             engine,
             connection,
-            entries: Vec::new(),
+            entries: StagedEntries::default(),
             outputs: Vec::new(),
             host_writes: Vec::new(),
             unprojected: Vec::new(),
@@ -206,24 +207,27 @@ impl DurableEngine {
                     running: ENGINE_VERSION.to_owned(),
                 });
             }
-            let seq = row.get::<_, i64>(0)? as u64;
-            if seq != self.next_seq {
-                return Err(StoreError::Corrupt {
-                    detail: format!("journal entry {} is missing", self.next_seq),
-                });
-            }
-            let entry: JournalEntry = serde_json::from_str(&row.get::<_, String>(1)?)?;
-            entry
-                .apply(&mut self.engine)
-                .map_err(|error| StoreError::ReplayDiverged { seq, error })?;
-            let unprojected = seq > projected;
-            while let Some(output) = self.engine.poll_output() {
-                if unprojected && matches!(output, Output::Persist { .. }) {
-                    self.unprojected.push(output);
+            let first_seq = row.get::<_, i64>(0)? as u64;
+            let text = row.get::<_, String>(1)?;
+            for entry in journal::entries_of_row(first_seq, &text) {
+                let (seq, entry) = entry?;
+                if seq != self.next_seq {
+                    return Err(StoreError::Corrupt {
+                        detail: format!("journal entry {} is missing", self.next_seq),
+                    });
                 }
+                entry
+                    .apply(&mut self.engine)
+                    .map_err(|error| StoreError::ReplayDiverged { seq, error })?;
+                let unprojected = seq > projected;
+                while let Some(output) = self.engine.poll_output() {
+                    if unprojected && matches!(output, Output::Persist { .. }) {
+                        self.unprojected.push(output);
+                    }
+                }
+                self.next_seq += 1;
+                replayed += 1;
             }
-            self.next_seq += 1;
-            replayed += 1;
         }
         drop(rows);
         drop(statement);
@@ -286,13 +290,19 @@ impl DurableEngine {
         command: Command,
     ) -> Result<Reply, StoreError> {
         self.check_poisoned()?;
-        let entry = serde_json::to_string(&CommandEntryRef {
+        // Staged before the engine takes the command, and taken back if it refuses it.
+        let mark = self.entries.stage(&CommandEntryRef {
             now,
             actor,
             command: &command,
         })?;
-        let reply = self.engine.handle(now, actor, command)?;
-        self.entries.push(entry);
+        let reply = match self.engine.handle(now, actor, command) {
+            Ok(reply) => reply,
+            Err(error) => {
+                self.entries.unstage(mark);
+                return Err(error.into());
+            }
+        };
         self.outputs
             .extend(std::iter::from_fn(|| self.engine.poll_output()));
         Ok(reply)
@@ -309,9 +319,8 @@ impl DurableEngine {
         if !due && now <= self.engine.now() {
             return Ok(());
         }
+        self.entries.stage(&JournalEntry::Timeout { now })?;
         self.engine.handle_timeout(now);
-        self.entries
-            .push(serde_json::to_string(&JournalEntry::Timeout { now })?);
         self.outputs
             .extend(std::iter::from_fn(|| self.engine.poll_output()));
         Ok(())
@@ -368,13 +377,7 @@ impl DurableEngine {
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut insert =
-                tx.prepare_cached("INSERT INTO journal (seq, entry) VALUES (?1, ?2)")?;
-            for (offset, entry) in self.entries.iter().enumerate() {
-                insert.execute(params![(self.next_seq + offset as u64) as i64, entry])?;
-            }
-        }
+        self.entries.write(&tx, self.next_seq)?;
         records::write_effects(&tx, &self.outputs)?;
         if !self.deferred_projection {
             records::write_records(&tx, &self.outputs)?;

@@ -4,6 +4,7 @@
 
 mod durable;
 mod host;
+mod journal;
 mod message_rows;
 mod open;
 mod privacy;

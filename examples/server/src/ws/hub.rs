@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use switchboard_core::ids::TenantId;
 use switchboard_core::{Event, Recipient};
 
@@ -84,11 +85,13 @@ impl Hub {
         let Some(tenant) = routes.get(tenant_id) else {
             return;
         };
-        let mut json: Option<String> = None;
+        // Serialized once, and only if someone is listening; every stream shares it.
+        let mut json: Option<Utf8Bytes> = None;
         for recipient in to {
             for stream in tenant.get(recipient).into_iter().flatten() {
-                let text = json
-                    .get_or_insert_with(|| serde_json::to_string(event).expect("events serialize"));
+                let text = json.get_or_insert_with(|| {
+                    Utf8Bytes::from(serde_json::to_string(event).expect("events serialize"))
+                });
                 stream.push(text);
             }
         }
@@ -207,4 +210,47 @@ fn new_stream_id() -> String {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).expect("the OS random source");
     format!("str_{}", hex::encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_core::ids::SessionId;
+    use switchboard_core::protocol::model::SenderKind;
+
+    #[test]
+    fn an_event_for_several_streams_is_serialized_once_and_shared() {
+        let hub = Hub::new(16, Duration::from_secs(60), 8);
+        let tenant = TenantId::from("acme");
+        let visitor = Recipient::Visitor { id: "v1".into() };
+        let agent = Recipient::Staff { id: "a1".into() };
+        let visitor_stream = hub.open(tenant.clone(), visitor.clone(), "v1".into());
+        let agent_stream = hub.open(tenant.clone(), agent.clone(), "a1".into());
+        let other_tenant = hub.open(TenantId::from("other"), visitor.clone(), "v1".into());
+        let event = Event::Typing {
+            session_id: SessionId(7),
+            side: SenderKind::Visitor,
+            name: None,
+            active: true,
+        };
+        hub.deliver(&tenant, &[visitor, agent], &event);
+
+        let (seen_by_visitor, seen_by_agent) = (visitor_stream.held(), agent_stream.held());
+        assert_eq!(seen_by_visitor.len(), 1);
+        assert_eq!(seen_by_agent.len(), 1);
+        assert_eq!(
+            seen_by_visitor[0].as_str(),
+            serde_json::to_string(&event).unwrap()
+        );
+        assert_eq!(
+            seen_by_visitor[0].as_str().as_ptr(),
+            seen_by_agent[0].as_str().as_ptr(),
+            "one copy of the JSON for both streams"
+        );
+        assert_eq!(
+            other_tenant.buffered(),
+            0,
+            "another tenant's stream gets nothing"
+        );
+    }
 }

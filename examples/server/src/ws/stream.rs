@@ -50,9 +50,15 @@ pub enum Resume {
 
 struct Buffered {
     seq: u64,
-    /// Shared with the socket that writes it: a clone is a reference count, not a copy.
-    frame: Utf8Bytes,
+    /// The event's JSON, shared with every other stream the event went to: a chat
+    /// message's event is held once for both sides, not once per stream. The frame around
+    /// it is built when the socket writes it.
+    event: Utf8Bytes,
 }
+
+/// Bytes a buffered event is counted for besides its JSON: the frame around it and its
+/// place in the buffer.
+const FRAME_BYTES: usize = 64;
 
 struct State {
     next_seq: u64,
@@ -119,16 +125,18 @@ impl Stream {
     }
 
     /// Appends an event (its JSON) with the next sequence number.
-    pub fn push(&self, event_json: &str) {
+    pub fn push(&self, event: &Utf8Bytes) {
         let mut state = self.lock();
         if state.ended.is_some() {
             return;
         }
         let seq = state.next_seq;
         state.next_seq += 1;
-        let frame = event_frame(seq, event_json);
-        state.bytes += frame.len();
-        state.buffer.push_back(Buffered { seq, frame });
+        state.bytes += event.len() + FRAME_BYTES;
+        state.buffer.push_back(Buffered {
+            seq,
+            event: event.clone(),
+        });
         while state.buffer.len() > self.capacity || state.bytes > self.max_bytes {
             let Some(oldest) = state.buffer.front() else {
                 break;
@@ -139,7 +147,7 @@ impl Stream {
                 break;
             }
             let dropped = state.buffer.pop_front().expect("checked above");
-            state.bytes -= dropped.frame.len();
+            state.bytes -= dropped.event.len() + FRAME_BYTES;
         }
         drop(state);
         self.wake.notify_one();
@@ -153,7 +161,12 @@ impl Stream {
         }
         let written = state.written;
         let start = state.buffer.partition_point(|item| item.seq <= written);
-        into.extend(state.buffer.range(start..).map(|item| item.frame.clone()));
+        into.extend(
+            state
+                .buffer
+                .range(start..)
+                .map(|item| event_frame(item.seq, &item.event)),
+        );
         if let Some(last) = state.buffer.back() {
             state.written = state.written.max(last.seq);
         }
@@ -174,7 +187,7 @@ impl Stream {
                 break;
             }
             let dropped = state.buffer.pop_front().expect("checked above");
-            state.bytes -= dropped.frame.len();
+            state.bytes -= dropped.event.len() + FRAME_BYTES;
         }
     }
 
@@ -243,10 +256,20 @@ impl Stream {
     pub fn buffered(&self) -> usize {
         self.lock().buffer.len()
     }
+
+    /// The JSON of the events held, oldest first.
+    #[cfg(test)]
+    pub(super) fn held(&self) -> Vec<Utf8Bytes> {
+        self.lock()
+            .buffer
+            .iter()
+            .map(|item| item.event.clone())
+            .collect()
+    }
 }
 
 /// `{"type":"event","seq":N,"event":...}`, built in one allocation of the exact size:
-/// one is built for every event each recipient gets.
+/// one is built for every event each socket writes.
 fn event_frame(seq: u64, event_json: &str) -> Utf8Bytes {
     const HEAD: &str = r#"{"type":"event","seq":"#;
     const MIDDLE: &str = r#","event":"#;
@@ -276,6 +299,10 @@ mod tests {
         )
     }
 
+    fn json(text: &str) -> Utf8Bytes {
+        Utf8Bytes::from(text.to_owned())
+    }
+
     fn take(stream: &Stream) -> Vec<u64> {
         let mut frames = Vec::new();
         stream.take_unwritten(&mut frames).unwrap();
@@ -300,11 +327,11 @@ mod tests {
     #[test]
     fn events_are_numbered_and_written_once() {
         let s = stream(8);
-        s.push(r#"{"type":"a"}"#);
-        s.push(r#"{"type":"b"}"#);
+        s.push(&json(r#"{"type":"a"}"#));
+        s.push(&json(r#"{"type":"b"}"#));
         assert_eq!(take(&s), vec![1, 2]);
         assert_eq!(take(&s), Vec::<u64>::new());
-        s.push(r#"{"type":"c"}"#);
+        s.push(&json(r#"{"type":"c"}"#));
         assert_eq!(take(&s), vec![3]);
     }
 
@@ -312,11 +339,11 @@ mod tests {
     fn a_resume_rewrites_what_the_client_missed_without_duplicates() {
         let s = stream(8);
         for _ in 0..5 {
-            s.push("{}");
+            s.push(&json("{}"));
         }
         assert_eq!(take(&s), vec![1, 2, 3, 4, 5]);
         s.detach();
-        s.push("{}");
+        s.push(&json("{}"));
         assert_eq!(s.reattach(3).unwrap(), Resume::Complete);
         assert_eq!(take(&s), vec![4, 5, 6]);
     }
@@ -325,7 +352,7 @@ mod tests {
     fn a_resume_past_the_buffer_is_a_gap() {
         let s = stream(4);
         for _ in 0..10 {
-            s.push("{}");
+            s.push(&json("{}"));
             take(&s);
         }
         assert_eq!(s.buffered(), 4);
@@ -336,7 +363,7 @@ mod tests {
     #[test]
     fn a_small_count_still_leaves_room_for_large_events() {
         let s = stream(1);
-        let large = format!(r#"{{"body":"{}"}}"#, "x".repeat(16 * 1024));
+        let large = json(&format!(r#"{{"body":"{}"}}"#, "x".repeat(16 * 1024)));
         s.push(&large);
         assert_eq!(take(&s), vec![1]);
         s.push(&large);
@@ -347,11 +374,11 @@ mod tests {
     fn a_reader_that_falls_behind_the_buffer_is_cut_off() {
         let s = stream(4);
         for _ in 0..4 {
-            s.push("{}");
+            s.push(&json("{}"));
         }
         assert!(s.take_unwritten(&mut Vec::new()).is_ok());
         for _ in 0..5 {
-            s.push("{}");
+            s.push(&json("{}"));
         }
         assert_eq!(
             s.take_unwritten(&mut Vec::new()),
@@ -364,7 +391,7 @@ mod tests {
     fn acknowledged_events_are_released() {
         let s = stream(8);
         for _ in 0..4 {
-            s.push("{}");
+            s.push(&json("{}"));
         }
         take(&s);
         s.acknowledge(3);

@@ -131,6 +131,109 @@ fn a_group_commit_is_one_journal_row_and_a_refused_command_is_not_in_it() {
     assert_eq!(bodies, vec!["one\ntwo", "three"]);
 }
 
+fn send_message(session: &str, body: &str) -> switchboard_core::Command {
+    command(json!({"type": "send_message", "session_id": session, "body": body}))
+}
+
+#[test]
+fn a_commit_larger_than_one_journal_row_replays_whole() {
+    let file = TempStore::new();
+    let mut store = open(&file.path);
+    setup_tenant(&mut store, T, 1_000);
+    let session = start_chat(&mut store, T, "v1", 2_000);
+    let body = "x".repeat(2_000);
+    for i in 0..600 {
+        store
+            .handle(
+                Timestamp(3_000 + i),
+                &visitor(T, "v1"),
+                send_message(&session, &body),
+            )
+            .unwrap();
+    }
+    store.commit().unwrap();
+    let running = store.engine().clone();
+    drop(store);
+    let rows: i64 = rusqlite::Connection::open(&file.path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM journal", [], |row| row.get(0))
+        .unwrap();
+    assert!(rows >= 2 + 7, "1.2 MB of entries take two rows: {rows}");
+
+    let (store, recovery) = DurableEngine::open(&file.path, options()).unwrap();
+    assert_eq!(recovery.replayed, 7 + 600);
+    assert!(*store.engine() == running, "the reopened engine differs");
+}
+
+#[test]
+fn a_row_that_began_before_the_snapshot_replays_only_its_later_entries() {
+    // Two files with the same start. One commits three messages as one group; the other
+    // commits the first two alone and then takes a snapshot. Given the first file's row,
+    // which begins before its snapshot, the second must apply the third message only.
+    let (grouped, split) = (TempStore::new(), TempStore::new());
+    let mut sessions = Vec::new();
+    for file in [&grouped, &split] {
+        let mut store = open(&file.path);
+        setup_tenant(&mut store, T, 1_000);
+        sessions.push(start_chat(&mut store, T, "v1", 2_000));
+        store.close().unwrap();
+    }
+    assert_eq!(sessions[0], sessions[1]);
+    let session = &sessions[0];
+    let messages = [(3_000, "one"), (3_001, "two"), (3_002, "three")];
+
+    let mut store = open(&grouped.path);
+    for (at, body) in messages {
+        store
+            .handle(
+                Timestamp(at),
+                &visitor(T, "v1"),
+                send_message(session, body),
+            )
+            .unwrap();
+    }
+    store.commit().unwrap();
+    let expected = store.engine().clone();
+    drop(store);
+    let (first_seq, row): (i64, String) = rusqlite::Connection::open(&grouped.path)
+        .unwrap()
+        .query_row(
+            "SELECT seq, entry FROM journal ORDER BY seq DESC LIMIT 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(row.lines().count(), 3);
+
+    let mut store = open(&split.path);
+    for (at, body) in &messages[..2] {
+        store
+            .execute(
+                Timestamp(*at),
+                &visitor(T, "v1"),
+                send_message(session, body),
+            )
+            .unwrap();
+    }
+    store.checkpoint().unwrap();
+    drop(store);
+    rusqlite::Connection::open(&split.path)
+        .unwrap()
+        .execute(
+            "INSERT INTO journal (seq, entry) VALUES (?1, ?2)",
+            rusqlite::params![first_seq, row],
+        )
+        .unwrap();
+
+    let (store, recovery) = DurableEngine::open(&split.path, options()).unwrap();
+    assert_eq!(recovery.snapshot_seq, first_seq as u64 + 1);
+    assert_eq!(
+        recovery.replayed, 1,
+        "the two entries the snapshot covers are skipped"
+    );
+    assert!(*store.engine() == expected, "the reopened engine differs");
+}
+
 #[test]
 fn commit_into_appends_each_group_to_the_callers_buffer_in_order() {
     let file = TempStore::new();

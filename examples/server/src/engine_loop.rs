@@ -836,14 +836,18 @@ mod tests {
             engine.execute(actor, command(step)).await.unwrap();
         }
 
+        // Entries, not rows: a row holds a whole commit's entries, one per line.
         let timeouts_committed = || {
             let file = rusqlite::Connection::open(dir.join("switchboard.db")).unwrap();
-            file.query_row(
-                "SELECT count(*) FROM journal WHERE entry LIKE '%\"type\":\"timeout\"%'",
-                [],
-                |row| row.get::<_, i64>(0),
-            )
-            .unwrap()
+            let mut rows = file.prepare("SELECT entry FROM journal").unwrap();
+            let rows = rows.query_map([], |row| row.get::<_, String>(0)).unwrap();
+            rows.map(|row| {
+                row.unwrap()
+                    .lines()
+                    .filter(|entry| entry.starts_with(r#"{"type":"timeout""#))
+                    .count()
+            })
+            .sum::<usize>()
         };
         let before = timeouts_committed();
         // Held before the chat starts: nothing of it can have left yet.

@@ -195,22 +195,30 @@ impl DurableEngine {
             })?,
             None => u64::MAX,
         };
-        let mut statement = self
-            .connection
-            .prepare("SELECT seq, entry FROM journal WHERE seq > ?1 ORDER BY seq")?;
+        // From the row holding the entry after the snapshot. A snapshot deletes the rows it
+        // covers and is only taken between commits, so that row starts right after it;
+        // should one ever start before, only its later entries are replayed.
+        let mut statement = self.connection.prepare(
+            "SELECT seq, entry FROM journal
+             WHERE seq >= coalesce((SELECT max(seq) FROM journal WHERE seq <= ?1), 0)
+             ORDER BY seq",
+        )?;
         let mut rows = statement.query(params![after as i64])?;
         let mut replayed = 0;
         while let Some(row) = rows.next()? {
-            if written_by.as_deref() != Some(ENGINE_VERSION) {
-                return Err(StoreError::JournalFromOtherVersion {
-                    written_by: written_by.unwrap_or_default(),
-                    running: ENGINE_VERSION.to_owned(),
-                });
-            }
             let first_seq = row.get::<_, i64>(0)? as u64;
             let text = row.get::<_, String>(1)?;
             for entry in journal::entries_of_row(first_seq, &text) {
                 let (seq, entry) = entry?;
+                if seq <= after {
+                    continue;
+                }
+                if written_by.as_deref() != Some(ENGINE_VERSION) {
+                    return Err(StoreError::JournalFromOtherVersion {
+                        written_by: written_by.unwrap_or_default(),
+                        running: ENGINE_VERSION.to_owned(),
+                    });
+                }
                 if seq != self.next_seq {
                     return Err(StoreError::Corrupt {
                         detail: format!("journal entry {} is missing", self.next_seq),

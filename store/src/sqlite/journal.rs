@@ -1,7 +1,7 @@
 //! The journal's rows: each holds one or more consecutive entries as JSON lines, keyed by
 //! the sequence number of its first.
 //!
-//! A commit writes its group of entries as one row (or a few, past [`ROW_BYTES`]) instead
+//! A commit writes its group of entries as one row (or several of at most [`ROW_BYTES`])
 //! of a row each: in a flood, inserting entries one by one took a third of the commit's
 //! time. Compact JSON never holds a raw line break (one inside a string is escaped), so a
 //! line break separates entries unambiguously, and a row written one entry at a time by an
@@ -13,8 +13,8 @@ use serde::Serialize;
 use crate::StoreError;
 use crate::entry::JournalEntry;
 
-/// A row holds entries until it passes this many bytes (a row always holds at least one).
-/// Bounds the memory a replay holds for one row.
+/// The most bytes a row holds, unless one entry alone is larger (it then has a row of its
+/// own). Bounds the memory a replay holds for one row.
 const ROW_BYTES: usize = 1024 * 1024;
 
 /// Separates the entries of a row.

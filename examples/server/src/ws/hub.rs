@@ -90,7 +90,10 @@ impl Hub {
         for recipient in to {
             for stream in tenant.get(recipient).into_iter().flatten() {
                 let text = json.get_or_insert_with(|| {
-                    Utf8Bytes::from(serde_json::to_string(event).expect("events serialize"))
+                    let mut text = serde_json::to_string(event).expect("events serialize");
+                    // The streams count what they hold by its length: no spare capacity.
+                    text.shrink_to_fit();
+                    Utf8Bytes::from(text)
                 });
                 stream.push(text);
             }

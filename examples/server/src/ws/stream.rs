@@ -56,8 +56,8 @@ struct Buffered {
     event: Utf8Bytes,
 }
 
-/// Bytes a buffered event is counted for besides its JSON: the frame around it and its
-/// place in the buffer.
+/// Bytes a buffered event is counted for besides its JSON: its place in the buffer and
+/// the shared JSON's header, rounded up.
 const FRAME_BYTES: usize = 64;
 
 struct State {
@@ -161,15 +161,22 @@ impl Stream {
         }
         let written = state.written;
         let start = state.buffer.partition_point(|item| item.seq <= written);
-        into.extend(
-            state
-                .buffer
-                .range(start..)
-                .map(|item| event_frame(item.seq, &item.event)),
-        );
+        let unwritten: Vec<(u64, Utf8Bytes)> = state
+            .buffer
+            .range(start..)
+            .map(|item| (item.seq, item.event.clone()))
+            .collect();
         if let Some(last) = state.buffer.back() {
             state.written = state.written.max(last.seq);
         }
+        // Framed after the lock is let go: a resume may rewrite a whole buffer, and the
+        // release thread must not wait on the copying to push the next events.
+        drop(state);
+        into.extend(
+            unwritten
+                .iter()
+                .map(|(seq, event)| event_frame(*seq, event)),
+        );
         Ok(())
     }
 

@@ -13,6 +13,10 @@ use switchboard_store::{
 
 const T: &str = "acme";
 
+fn send_message(session: &str, body: &str) -> switchboard_core::Command {
+    command(json!({"type": "send_message", "session_id": session, "body": body}))
+}
+
 #[test]
 fn a_new_store_reopens_to_the_same_engine() {
     let file = TempStore::new();
@@ -78,12 +82,10 @@ fn nothing_is_released_or_visible_before_the_commit() {
         vec!["message", "message"],
         "both steps' events, in order"
     );
-    let history = reader
-        .queries()
-        .message_history(T, &session, &HistoryQuery::default())
-        .unwrap();
-    let bodies: Vec<&str> = history.messages.iter().map(|m| &*m.body).collect();
-    assert_eq!(bodies, vec!["one", "two"]);
+    assert_eq!(
+        history_bodies(&reader.queries(), T, &session),
+        ["one", "two"]
+    );
 }
 
 #[test]
@@ -102,7 +104,7 @@ fn a_group_commit_is_one_journal_row_and_a_refused_command_is_not_in_it() {
         store.handle(
             Timestamp(at),
             &visitor(T, "v1"),
-            command(json!({"type": "send_message", "session_id": session, "body": body})),
+            send_message(session, body),
         )
     };
     send(&mut store, 3_000, &session, "one\ntwo").unwrap();
@@ -123,16 +125,10 @@ fn a_group_commit_is_one_journal_row_and_a_refused_command_is_not_in_it() {
         recovery.replayed, 9,
         "seven earlier steps and the two messages"
     );
-    let history = store
-        .queries()
-        .message_history(T, &session, &HistoryQuery::default())
-        .unwrap();
-    let bodies: Vec<&str> = history.messages.iter().map(|m| &*m.body).collect();
-    assert_eq!(bodies, vec!["one\ntwo", "three"]);
-}
-
-fn send_message(session: &str, body: &str) -> switchboard_core::Command {
-    command(json!({"type": "send_message", "session_id": session, "body": body}))
+    assert_eq!(
+        history_bodies(&store.queries(), T, &session),
+        ["one\ntwo", "three"]
+    );
 }
 
 #[test]

@@ -27,15 +27,7 @@ fn chat_with(options: OpenOptions) -> (TempStore, DurableEngine, String) {
 }
 
 fn bodies(path: &std::path::Path, session: &str) -> Vec<String> {
-    Reader::open(path)
-        .unwrap()
-        .queries()
-        .message_history(T, session, &HistoryQuery::default())
-        .unwrap()
-        .messages
-        .iter()
-        .map(|message| message.body.to_string())
-        .collect()
+    history_bodies(&Reader::open(path).unwrap().queries(), T, session)
 }
 
 fn search_hits(path: &std::path::Path, text: &str) -> usize {

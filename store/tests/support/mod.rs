@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 use switchboard_core::protocol::model::SessionView;
 use switchboard_core::{Actor, Command, EngineConfig, Output, Record, Reply, Role, Timestamp};
-use switchboard_store::{DurableEngine, OpenOptions, StoreError};
+use switchboard_store::query::HistoryQuery;
+use switchboard_store::{DurableEngine, OpenOptions, Queries, StoreError};
 
 /// A store file in a fresh temporary directory (removed when the guard drops).
 pub struct TempStore {
@@ -160,4 +161,15 @@ pub fn session_record(outputs: &[Output]) -> Option<&SessionView> {
         } => Some(&**session),
         _ => None,
     })
+}
+
+/// The bodies of a session's messages, oldest first.
+pub fn history_bodies(queries: &Queries<'_>, tenant: &str, session: &str) -> Vec<String> {
+    queries
+        .message_history(tenant, session, &HistoryQuery::default())
+        .unwrap()
+        .messages
+        .iter()
+        .map(|message| message.body.to_string())
+        .collect()
 }

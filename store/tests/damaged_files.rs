@@ -144,6 +144,12 @@ fn a_journal_from_another_engine_version_is_refused() {
         [],
     )
     .unwrap();
+    // Another version's entries may not even parse: the version is what is reported.
+    raw.execute(
+        "UPDATE journal SET entry = '{\"type\":\"renamed_since\"}' WHERE seq = (SELECT min(seq) FROM journal)",
+        [],
+    )
+    .unwrap();
     drop(raw);
     match reopen(&file) {
         Err(StoreError::JournalFromOtherVersion { written_by, .. }) => {

@@ -58,7 +58,7 @@ struct Buffered {
 
 /// Bytes a buffered event is counted for besides its JSON: its place in the buffer and
 /// the shared JSON's header, rounded up.
-const FRAME_BYTES: usize = 64;
+const EVENT_OVERHEAD_BYTES: usize = 64;
 
 struct State {
     next_seq: u64,
@@ -132,7 +132,7 @@ impl Stream {
         }
         let seq = state.next_seq;
         state.next_seq += 1;
-        state.bytes += event.len() + FRAME_BYTES;
+        state.bytes += event.len() + EVENT_OVERHEAD_BYTES;
         state.buffer.push_back(Buffered {
             seq,
             event: event.clone(),
@@ -147,7 +147,7 @@ impl Stream {
                 break;
             }
             let dropped = state.buffer.pop_front().expect("checked above");
-            state.bytes -= dropped.event.len() + FRAME_BYTES;
+            state.bytes -= dropped.event.len() + EVENT_OVERHEAD_BYTES;
         }
         drop(state);
         self.wake.notify_one();
@@ -161,22 +161,19 @@ impl Stream {
         }
         let written = state.written;
         let start = state.buffer.partition_point(|item| item.seq <= written);
-        let unwritten: Vec<(u64, Utf8Bytes)> = state
-            .buffer
-            .range(start..)
-            .map(|item| (item.seq, item.event.clone()))
-            .collect();
-        if let Some(last) = state.buffer.back() {
-            state.written = state.written.max(last.seq);
-        }
+        let Some(first_seq) = state.buffer.get(start).map(|item| item.seq) else {
+            return Ok(());
+        };
+        let from = into.len();
+        into.extend(state.buffer.range(start..).map(|item| item.event.clone()));
+        state.written = state.next_seq - 1;
         // Framed after the lock is let go: a resume may rewrite a whole buffer, and the
-        // release thread must not wait on the copying to push the next events.
+        // release thread must not wait on the copying to push the next events. Sequence
+        // numbers in the buffer run without gaps (pushed in order, dropped from the front).
         drop(state);
-        into.extend(
-            unwritten
-                .iter()
-                .map(|(seq, event)| event_frame(*seq, event)),
-        );
+        for (seq, slot) in (first_seq..).zip(&mut into[from..]) {
+            *slot = event_frame(seq, slot);
+        }
         Ok(())
     }
 
@@ -194,7 +191,7 @@ impl Stream {
                 break;
             }
             let dropped = state.buffer.pop_front().expect("checked above");
-            state.bytes -= dropped.event.len() + FRAME_BYTES;
+            state.bytes -= dropped.event.len() + EVENT_OVERHEAD_BYTES;
         }
     }
 

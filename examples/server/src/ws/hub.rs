@@ -1,5 +1,6 @@
 //! Routes committed events to the streams of their recipients.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
@@ -26,6 +27,23 @@ pub struct Hub {
     resume_window: Duration,
     sockets: AtomicUsize,
     max_sockets: usize,
+}
+
+thread_local! {
+    /// Where events are serialized before their exact-size copy is shared: growing a fresh
+    /// buffer to an event's length took several reallocations per event.
+    static EVENT_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An event's JSON in an allocation of exactly its length (the streams count what they
+/// hold by its length).
+fn serialize_event(event: &Event) -> Utf8Bytes {
+    EVENT_SCRATCH.with_borrow_mut(|scratch| {
+        scratch.clear();
+        serde_json::to_writer(&mut *scratch, event).expect("events serialize");
+        let text = std::str::from_utf8(scratch).expect("JSON is UTF-8");
+        Utf8Bytes::from(text)
+    })
 }
 
 impl Hub {
@@ -89,12 +107,7 @@ impl Hub {
         let mut json: Option<Utf8Bytes> = None;
         for recipient in to {
             for stream in tenant.get(recipient).into_iter().flatten() {
-                let text = json.get_or_insert_with(|| {
-                    let mut text = serde_json::to_string(event).expect("events serialize");
-                    // The streams count what they hold by its length: no spare capacity.
-                    text.shrink_to_fit();
-                    Utf8Bytes::from(text)
-                });
+                let text = json.get_or_insert_with(|| serialize_event(event));
                 stream.push(text);
             }
         }

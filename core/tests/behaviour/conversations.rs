@@ -1,10 +1,8 @@
 //! Internal agent-to-agent conversations: direct (one per pair) and group, members only,
 //! read receipts, idempotent retries, and the tenant's switch to turn them off.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::{Event, Reply};
 
 fn team() -> Harness {

@@ -1,10 +1,8 @@
 //! Routing rules: every trigger, rule order, actions, the workflow JSON of the product
 //! specification accepted as written, and business hours deciding "open".
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::protocol::model::{RoutingRule, TenantSettings};
 use switchboard_core::{Event, Reply};
 

@@ -2,10 +2,8 @@
 //! across namespaces, transfers meeting other clocks). Each test states the correct
 //! behaviour and failed while the bug it describes was present.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::protocol::model::SessionStatus;
 use switchboard_core::{Actor, Event, Reply, Role};
 

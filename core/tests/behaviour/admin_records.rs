@@ -3,10 +3,8 @@
 //! changes), `agent_removed`, the canned response after create and update, and
 //! `canned_response_deleted`. Each comes right after the step's `audit` record.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 use switchboard_core::{Command, Output, Reply};
 
 /// The records persisted since the last clear, as JSON.

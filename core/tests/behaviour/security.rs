@@ -2,10 +2,8 @@
 //! command checks the actor's role, visitors see only their own sessions, and every text
 //! field has a size limit. A refused command changes nothing.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::{Actor, Command, Role};
 
 /// Two tenants, "acme" (the harness) and "globex", each with an active chat.

@@ -1,9 +1,9 @@
 //! Helpdesk behaviours that a review found wrong once; each test fails on the old code.
 
-mod support;
+use crate::support;
 
+use crate::support::{Harness, TENANT, admin, agent, staff, supervisor, system, visitor};
 use serde_json::{Value, json};
-use support::{Harness, TENANT, admin, agent, staff, supervisor, system, visitor};
 use switchboard_core::protocol::model::TenantSettings;
 use switchboard_core::{Actor, Effect, Output, Record, Reply, Role};
 

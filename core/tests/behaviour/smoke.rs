@@ -1,9 +1,7 @@
 //! The shortest happy path: offered, accepted, a reply, resolved.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 #[test]
 fn a_visitor_is_offered_to_an_online_agent_who_accepts_and_they_chat() {

@@ -14,12 +14,10 @@
 //!
 //! Set `SLA_SIM_SEED` to replay one seed.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::Rng;
 use serde_json::{Value, json};
-use support::Rng;
 use switchboard_core::calendar::{BusinessHours, Calendar};
 use switchboard_core::{
     Actor, Command, Engine, EngineConfig, Event, Output, Record, Reply, Role, Timestamp,

@@ -2,10 +2,8 @@
 //! kept, the visitor told in a system message, and the chat staying with the transferring
 //! agent until someone accepts.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::protocol::model::{TransferOutcome, TransferView};
 use switchboard_core::{Event, Output, Record, Reply};
 

@@ -2,12 +2,10 @@
 //! tickets, SLA measurements and surveys as literal records; upserts, the `[from, to)` range,
 //! department and agent filters, tenant isolation, empty reports, CSAT and SLA compliance.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::analytics::{
     Analytics, AnalyticsQuery, AnalyticsReport, DurationStats, GroupMetrics, Metrics,
 };

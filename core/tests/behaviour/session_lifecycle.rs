@@ -2,10 +2,8 @@
 //! resolved, closed, abandoned and missed, the illegal ones refused with a typed error that
 //! changes nothing, inactivity warnings and auto-close, and ratings.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::Event;
 use switchboard_core::protocol::model::SessionStatus;
 

@@ -3,10 +3,8 @@
 //! recorded when sent and when answered, forgotten when they expire, and refused when the
 //! tenant turned them off.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 use switchboard_core::ids::{SessionId, SurveyId, TicketId};
 use switchboard_core::protocol::helpdesk::{SurveyTarget, SurveyView};
 use switchboard_core::protocol::model::TenantSettings;

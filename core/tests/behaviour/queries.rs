@@ -1,10 +1,8 @@
 //! `Engine::query`: the read-only commands answer exactly as through `handle`, from a shared
 //! reference, without outputs or any change; commands that change state are refused.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::ids::{QueueId, SessionId};
 use switchboard_core::protocol::model::TenantSettings;
 use switchboard_core::{Actor, Command, CommandError, Role, Timestamp};

@@ -1,10 +1,10 @@
 //! Messages inside a session: kinds and attachments, idempotent retries, unread counts and
 //! read receipts per side, typing indicators, internal notes, tags and canned responses.
 
-mod support;
+use crate::support;
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::{Event, Reply};
 
 fn chat() -> (Harness, String) {

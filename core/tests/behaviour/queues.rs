@@ -2,10 +2,8 @@
 //! estimate of the specification, maximum wait overflowing to another queue or ending in
 //! the offline flow, queue limits, and the widget's queue status.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::{Event, Reply};
 
 fn queued_harness(extra: serde_json::Value) -> Harness {

@@ -3,10 +3,8 @@
 //! preference, their recently ended chats and their surveys leave memory, and the step writes
 //! an `audit` and a `visitor_forgotten` record. Only administrators and the host may do it.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 use switchboard_core::ids::{SurveyId, VisitorId};
 use switchboard_core::protocol::model::TenantSettings;
 use switchboard_core::{Actor, Command, CommandError, Event, Output, Reply, Role};

@@ -1,10 +1,8 @@
 //! SLA policies on tickets and chats: which policy applies, when warnings and breaches fire
 //! (exactly once, never while paused or resolved), what is measured, and escalation.
 
-mod support;
-
+use crate::support::{Harness, admin, agent, staff, supervisor, visitor};
 use serde_json::{Value, json};
-use support::{Harness, admin, agent, staff, supervisor, visitor};
 use switchboard_core::{Event, Output, Record, Reply};
 
 const MIN: i64 = 60_000;

@@ -3,10 +3,8 @@
 //! audit trail, size limits, tenant isolation, who sees what, filtered pages and the
 //! automatic close of resolved tickets.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 use switchboard_core::ids::TicketId;
 use switchboard_core::protocol::helpdesk::{FieldChange, TicketStatus, TicketView};
 use switchboard_core::protocol::model::TenantSettings;

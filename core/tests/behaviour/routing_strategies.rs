@@ -3,10 +3,8 @@
 //! visitors go back to their agent only when that agent can take them, the fairness cap
 //! holds, and freed capacity drains the backlog at once.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::{Event, Output};
 
 fn with_strategy(strategy: &str) -> Harness {

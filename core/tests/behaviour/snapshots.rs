@@ -13,12 +13,10 @@
 //! - Bad documents are refused with the right error and never panic: truncated text, another
 //!   format, a wrong type, an unknown time zone in a calendar, a missing field.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::{Harness, Rng, TENANT};
 use serde_json::{Value, json};
-use support::{Harness, Rng, TENANT};
 use switchboard_core::protocol::model::TenantSettings;
 use switchboard_core::{
     Actor, Command, Engine, EngineConfig, Output, Reply, Role, SNAPSHOT_FORMAT, SnapshotError,

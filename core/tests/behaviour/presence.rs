@@ -1,10 +1,8 @@
 //! Agent presence: online, away, busy and offline, capacity and wrap-up, the disconnect
 //! grace before chats are requeued, and the administrator's force logout.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::Event;
 
 fn accept(h: &mut Harness, agent_id: &str, session: &str) {

@@ -16,9 +16,7 @@
 //! (replies and outputs), and judges eligibility from that model, not from engine internals.
 //! Set `SIM_SEED` to replay one seed; the seed is printed on failure.
 
-mod support;
-
-use support::Rng;
+use crate::support::Rng;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -4,10 +4,10 @@
 //! coming online see the tickets nobody took. Also: an agent turns a chat into a ticket, and
 //! a visitor has the transcript e-mailed.
 
-mod support;
+use crate::support;
 
+use crate::support::*;
 use serde_json::{Value, json};
-use support::*;
 use switchboard_core::ids::{SessionId, TicketId};
 use switchboard_core::protocol::event::OfflineReason;
 use switchboard_core::protocol::helpdesk::{Channel, TicketStatus, TicketView};

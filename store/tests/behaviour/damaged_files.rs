@@ -1,10 +1,8 @@
 //! Files this build must not use are refused with a clear error and left as they are.
 
-mod support;
-
 use std::fs;
 
-use support::*;
+use crate::support::*;
 use switchboard_store::{DurableEngine, OpenOptions, SCHEMA_VERSION, StoreError};
 
 fn populated() -> TempStore {

@@ -1,10 +1,8 @@
 //! The commit contract: what a step produces is released only after the transaction that
 //! holds it commits, and reopening rebuilds exactly the engine that was running.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::{Output, Timestamp};
 use switchboard_store::query::HistoryQuery;
 use switchboard_store::{

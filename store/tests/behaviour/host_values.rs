@@ -1,9 +1,7 @@
 //! Host values commit with the engine's steps, survive a reopen, and are refused when they
 //! break the size limits.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 use switchboard_store::{DurableEngine, MAX_HOST_VALUE_BYTES, StoreError};
 
 #[test]

@@ -1,9 +1,7 @@
 //! Export, erasure and retention, each confined to one tenant.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::{Actor, Role, Timestamp};
 use switchboard_store::DurableEngine;
 use switchboard_store::query::{HistoryQuery, SearchQuery, SessionFilter};

@@ -1,9 +1,7 @@
 //! Deferred projection: commits write the journal, and the read tables follow when the host
 //! projects, before a snapshot, or at recovery after a crash. Never twice, never lost.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 use switchboard_core::Output;
 use switchboard_store::query::HistoryQuery;
 use switchboard_store::{DurableEngine, OpenOptions, Reader};

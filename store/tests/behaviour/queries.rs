@@ -1,10 +1,8 @@
 //! History, session lists, full-text search and visitor profiles, each confined to one
 //! tenant: two tenants here have identical session, visitor and agent ids.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use switchboard_core::Timestamp;
 use switchboard_core::protocol::model::SessionStatus;
 use switchboard_store::query::{HistoryQuery, SearchQuery, SessionFilter};

@@ -3,11 +3,11 @@
 //! stopped, and read tables that hold every committed record exactly once, whether each
 //! commit writes its records or a later projection does.
 
-mod support;
+use crate::support;
 
+use crate::support::*;
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use support::*;
 use switchboard_core::{Actor, Engine, Output, Reply, Role, Timestamp};
 use switchboard_store::{DurableEngine, OpenOptions};
 

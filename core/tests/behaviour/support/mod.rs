@@ -1,8 +1,6 @@
 //! Shared test harness: a tenant with departments, queues and agents, actors, and helpers
 //! that drain and inspect outputs.
 
-#![allow(dead_code)]
-
 use serde_json::{Value, json};
 use switchboard_core::protocol::model::{
     AgentProfile, AgentStatus, Department, QueueConfig, TenantSettings,

@@ -1,13 +1,10 @@
 //! Shared set-up for the store tests: a tenant with a queue and an online agent, actors,
 //! and JSON commands.
 
-#![allow(dead_code)]
-
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use switchboard_core::protocol::model::SessionView;
-use switchboard_core::{Actor, Command, EngineConfig, Output, Record, Reply, Role, Timestamp};
+use switchboard_core::{Actor, Command, EngineConfig, Output, Reply, Role, Timestamp};
 use switchboard_store::query::HistoryQuery;
 use switchboard_store::{DurableEngine, OpenOptions, Queries, StoreError};
 
@@ -49,10 +46,6 @@ pub fn agent(tenant: &str, id: &str) -> Actor {
 
 pub fn visitor(tenant: &str, id: &str) -> Actor {
     Actor::new(tenant, id, Role::Visitor)
-}
-
-pub fn system(tenant: &str) -> Actor {
-    Actor::new(tenant, "host", Role::System)
 }
 
 pub fn command(value: Value) -> Command {
@@ -150,17 +143,6 @@ pub fn resolve(store: &mut DurableEngine, tenant: &str, session_id: &str, now: i
         &agent(tenant, "alice"),
         json!({"type": "resolve_session", "session_id": session_id}),
     );
-}
-
-/// The last session record among `outputs`.
-pub fn session_record(outputs: &[Output]) -> Option<&SessionView> {
-    outputs.iter().rev().find_map(|output| match output {
-        Output::Persist {
-            record: Record::Session { session },
-            ..
-        } => Some(&**session),
-        _ => None,
-    })
 }
 
 /// The bodies of a session's messages, oldest first.

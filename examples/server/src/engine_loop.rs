@@ -112,6 +112,12 @@ impl ReadTables {
     }
 }
 
+/// Proof that readers were told of a commit's waiting records ([`ReadTables::fell_behind`])
+/// before its outputs go to the release thread, which requires it: released first, a
+/// reader who learnt of the commit from an event could read tables that lack it without
+/// waiting. Only this module makes one.
+pub struct ReadersTold(());
+
 impl EngineHandle {
     /// Starts the engine thread over an opened store, and the release thread behind it.
     pub fn start(
@@ -498,12 +504,12 @@ impl EngineLoop {
                 self.accepted = 0;
                 // Before anything is released: whoever learns of this commit and then
                 // reads waits for its records.
-                self.note_unprojected();
+                let told = self.note_unprojected();
                 // The release thread releases the outputs before it answers: whoever gets
                 // an answer finds its events already in the recipients' streams and
                 // counted in the metrics.
                 let answers = std::mem::take(&mut self.answers);
-                self.released.group(outputs, answers, wrote);
+                self.released.group(outputs, answers, wrote, told);
                 if self.unprojected() >= PROJECTION_BATCH {
                     self.project();
                 }
@@ -522,7 +528,9 @@ impl EngineLoop {
                     .drain(..)
                     .filter_map(|pending| pending.refused(&error))
                     .collect();
-                self.released.group(Vec::new(), refused, false);
+                // Nothing was committed, so there is nothing for readers to wait for.
+                self.released
+                    .group(Vec::new(), refused, false, ReadersTold(()));
                 self.reopen();
             }
         }
@@ -556,11 +564,12 @@ impl EngineLoop {
     }
 
     /// Counts a step whose records wait for the tables, so that readers wait for them.
-    fn note_unprojected(&mut self) {
+    fn note_unprojected(&mut self) -> ReadersTold {
         if self.unprojected() > 0 {
             self.tables.fell_behind();
             self.unprojected_since.get_or_insert_with(Instant::now);
         }
+        ReadersTold(())
     }
 
     /// Drops a store that failed and opens the file again: recovery restores the last

@@ -20,7 +20,7 @@ use switchboard_core::Output;
 use switchboard_store::{LogSyncer, StoreError};
 use tokio::sync::oneshot;
 
-use crate::engine_loop::{CommandResult, Release, Respond};
+use crate::engine_loop::{CommandResult, ReadersTold, Release, Respond};
 use crate::error::ApiError;
 
 /// Makes the log durable (the store's [`LogSyncer`]; tests hold it back or fail it).
@@ -126,8 +126,14 @@ impl ReleaseThread {
         self.spare.try_recv().unwrap_or_default()
     }
 
-    /// Hands over a committed group.
-    pub fn group(&self, outputs: Vec<Output>, answers: Vec<Pending>, wrote: bool) {
+    /// Hands over a committed group, once readers know of its records.
+    pub fn group(
+        &self,
+        outputs: Vec<Output>,
+        answers: Vec<Pending>,
+        wrote: bool,
+        _told: ReadersTold,
+    ) {
         if outputs.is_empty() && answers.is_empty() && !wrote {
             return;
         }

@@ -714,3 +714,42 @@ async fn staff_without_a_password_sign_in_only_through_the_erp() {
         .await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_forced_logout_ends_single_sign_on_tokens_issued_before_it() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin@demo.localhost").await;
+    let sso = |claims: Value| sign_erp(claims, ERP_SECRET);
+    let account = "agent@demo.localhost";
+    let earlier = sso(
+        json!({"sub": account, "role": "agent", "iat": now_seconds() - 5, "exp": now_seconds() + 600}),
+    );
+    let undated = sso(json!({"sub": account, "role": "agent", "exp": now_seconds() + 600}));
+    for token in [&earlier, &undated] {
+        let (status, me) = server.get("/api/v1/auth/me", token).await;
+        assert_eq!(status, 200, "before the logout: {me}");
+    }
+    let (status, done) = server
+        .post("/api/v1/admin/force-logout", &admin, json!({}))
+        .await;
+    assert_eq!(status, 200, "{done}");
+    for (name, token) in [("issued before", &earlier), ("without iat", &undated)] {
+        let (status, refused) = server.get("/api/v1/auth/me", token).await;
+        assert_eq!(status, 401, "{name}: {refused}");
+        assert_eq!(refused["error"]["code"], "session_revoked", "{name}");
+    }
+    // The ERP signs the user in again with a token issued after the logout.
+    let fresh = sso(
+        json!({"sub": account, "role": "agent", "iat": now_seconds() + 1, "exp": now_seconds() + 600}),
+    );
+    let (status, me) = server.get("/api/v1/auth/me", &fresh).await;
+    assert_eq!(status, 200, "{me}");
+    // End users' tokens are not staff sessions: a forced logout leaves them alone.
+    let (status, listed) = server
+        .get(
+            "/api/v1/live-agent/sessions",
+            &erp_token("eve@example.com", "Eve"),
+        )
+        .await;
+    assert_eq!(status, 200, "{listed}");
+}

@@ -438,3 +438,72 @@ async fn an_administrator_setting_a_password_ends_that_members_sessions() {
     let (status, _) = server.get("/api/v1/auth/me", &again).await;
     assert_eq!(status, 200, "logging in with the new password works");
 }
+
+#[tokio::test]
+async fn a_login_without_a_tenant_tells_nothing_of_other_tenants_and_the_password_decides() {
+    use switchboard_server::directory::{self, Credential, namespace};
+    let server = TestServer::start().await;
+    // Another tenant's administrator adds demo's agent's address to their own staff.
+    create_tenant(
+        &server,
+        "globex",
+        "globex.localhost",
+        "globex-secret",
+        AGENT,
+    )
+    .await;
+
+    // Through a host that names no tenant, as an app that sends no X-Tenant-Domain does.
+    let login = |password: &'static str| {
+        server.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": AGENT, "password": password})),
+            &[("Host", "api.example.com")],
+        )
+    };
+    // A wrong password is wrong, whether or not the address is staff elsewhere.
+    let (status, body) = login("not the password").await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_credentials");
+    // The same password in both tenants: only then must the caller say which.
+    let (status, body) = login(PASSWORD).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "tenant_required");
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": AGENT, "password": PASSWORD})),
+            &[("X-Tenant-Domain", "globex.localhost")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["agent"]["tenant_id"], "globex");
+
+    // With different passwords, each password signs in to its own tenant, no header needed.
+    let credential = Credential {
+        email: AGENT.to_owned(),
+        password_hash: switchboard_server::auth::passwords::hash(NEW_PASSWORD).unwrap(),
+        name: "Other Agent".to_owned(),
+        role: Default::default(),
+        sessions_from: 0,
+    };
+    write_host_values(
+        &server,
+        vec![directory::write(
+            "globex",
+            namespace::CREDENTIAL,
+            AGENT,
+            &credential,
+        )],
+    )
+    .await;
+    for (password, tenant) in [(PASSWORD, "demo"), (NEW_PASSWORD, "globex")] {
+        let (status, body) = login(password).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["agent"]["tenant_id"], tenant);
+    }
+}

@@ -118,6 +118,38 @@ async fn init_checks_the_key_against_the_origin() {
         .await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "origin_not_allowed");
+    // On the live-agent contract's routes too, which also take visitor tokens.
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/api/v1/live-agent/sessions",
+            Some(json!({"initial_message": "hi"})),
+        ),
+        (Method::GET, "/api/v1/live-agent/sessions", None),
+    ] {
+        for origin in ["https://evil.example", ""] {
+            let headers: Vec<(&str, &str)> = if origin.is_empty() {
+                Vec::new()
+            } else {
+                vec![("Origin", origin)]
+            };
+            let (status, answer) = server
+                .call(method.clone(), path, Some(token), body.clone(), &headers)
+                .await;
+            assert_eq!(status, 403, "{method} {path} from {origin:?}: {answer}");
+            assert_eq!(answer["error"]["code"], "origin_not_allowed");
+        }
+        let (status, answer) = server
+            .call(
+                method.clone(),
+                path,
+                Some(token),
+                body,
+                &[("Origin", &allowed)],
+            )
+            .await;
+        assert!(status < 300, "{method} {path} from its own site: {answer}");
+    }
 
     // A revoked key is refused with its own code.
     let admin = server.login(ADMIN).await;

@@ -29,9 +29,13 @@ pub struct LoginBody {
     pub role: Option<String>,
 }
 
+/// Tenants whose passwords one login tries when the e-mail is staff in several and the
+/// request names none of them: each try is a password hash to verify.
+const MAX_TENANTS_TRIED: usize = 8;
+
 /// Issues an access token. The tenant comes from `X-Tenant-Domain` when sent; without it,
-/// the e-mail decides, and the `Host` header only when the e-mail is staff in several
-/// tenants.
+/// the e-mail decides, then the `Host` header when the e-mail is staff in several
+/// tenants, then the password.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
@@ -43,7 +47,7 @@ pub struct LoginBody {
         (status = 200, description = "A staff access token.", body = LoginAnswer),
         (status = 400, description = "`malformed`; `invalid_input`: an over-long e-mail or password.", body = crate::error::ErrorBody),
         (status = 401, description = "`invalid_credentials`: the e-mail or password is wrong.", body = crate::error::ErrorBody),
-        (status = 409, description = "`tenant_required`: the e-mail is staff in several tenants; send `X-Tenant-Domain`.", body = crate::error::ErrorBody),
+        (status = 409, description = "`tenant_required`: the e-mail and password are staff in several tenants; send `X-Tenant-Domain`.", body = crate::error::ErrorBody),
         Limited,
         JsonBody,
     ),
@@ -70,23 +74,36 @@ pub async fn login(
     if candidates.len() > 1 {
         let by_host = requested_domain(&headers)
             .and_then(|(domain, _)| state.directory.tenant_by_domain(&domain));
-        candidates.retain(|login| Some(&login.tenant_id) == by_host.as_ref());
-        if candidates.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "tenant_required",
-                "this e-mail is staff in several tenants: send X-Tenant-Domain",
-            ));
+        if candidates
+            .iter()
+            .any(|login| Some(&login.tenant_id) == by_host.as_ref())
+        {
+            candidates.retain(|login| Some(&login.tenant_id) == by_host.as_ref());
         }
     }
-    let found: Option<Login> = candidates.into_iter().next();
-    let stored = found.as_ref().map_or_else(
-        || passwords::decoy().to_owned(),
-        |login| login.credential.password_hash.clone(),
-    );
+    // The password decides among the tenants where the e-mail is staff. Answering "several
+    // tenants" before checking it would tell anyone whether an address is staff elsewhere
+    // (and any tenant admin can add an address to their own tenant).
+    candidates.truncate(MAX_TENANTS_TRIED);
     let password = body.password;
-    let matches = passwords::verify_off_runtime(password, stored).await;
-    let Some(login) = found.filter(|_| matches) else {
+    let mut matched: Vec<Login> = Vec::new();
+    if candidates.is_empty() {
+        passwords::verify_off_runtime(password.clone(), passwords::decoy().to_owned()).await;
+    }
+    for login in candidates {
+        let stored = login.credential.password_hash.clone();
+        if passwords::verify_off_runtime(password.clone(), stored).await {
+            matched.push(login);
+        }
+    }
+    if matched.len() > 1 {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "tenant_required",
+            "this e-mail and password are staff in several tenants: send X-Tenant-Domain",
+        ));
+    }
+    let Some(login) = matched.pop() else {
         return Err(ApiError::unauthorized(
             "invalid_credentials",
             "the e-mail or password is wrong",

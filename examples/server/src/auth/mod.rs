@@ -208,13 +208,18 @@ pub fn authenticate(
                     tenant_domain,
                 })
             }
-            VISITOR_AUDIENCE => Ok(Caller {
-                actor: Actor::new(&claims.tid, &claims.sub, Role::Visitor),
-                identity: Identity::Visitor {
-                    origin: claims.origin,
-                },
-                tenant_domain,
-            }),
+            VISITOR_AUDIENCE => {
+                if let Some(bound) = &claims.origin {
+                    require_origin(headers, bound)?;
+                }
+                Ok(Caller {
+                    actor: Actor::new(&claims.tid, &claims.sub, Role::Visitor),
+                    identity: Identity::Visitor {
+                        origin: claims.origin,
+                    },
+                    tenant_domain,
+                })
+            }
             _ => Err(ApiError::unauthorized("invalid_token", "unknown audience")),
         };
     }
@@ -239,6 +244,13 @@ pub fn authenticate(
         .as_deref()
         .is_some_and(|role| !matches!(role, "user" | "visitor" | "customer"));
     if staff_claim && let Some(credential) = state.directory.credential(&tenant_id, &account) {
+        // A forced logout ends single sign-on sessions too: the ERP must issue a new token.
+        if claims.issued_at_ms() < tenant.token_epoch {
+            return Err(ApiError::unauthorized(
+                "session_revoked",
+                "the session was ended by an administrator; sign in again",
+            ));
+        }
         return Ok(Caller {
             actor: Actor::new(&tenant_id, &account, engine_role(credential.role)),
             identity: Identity::Staff {
@@ -255,6 +267,24 @@ pub fn authenticate(
         identity: Identity::User { account, name },
         tenant_domain: domain,
     })
+}
+
+/// A visitor token bound to a site is honoured only from that site, on every route and
+/// the WebSocket alike: a copied token is no use elsewhere.
+fn require_origin(headers: &HeaderMap, bound: &str) -> Result<(), ApiError> {
+    let origin = headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|origin| crate::api::origins::canonical(origin, false).ok());
+    if origin.as_deref() == Some(bound) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "this visitor token belongs to another site",
+        ))
+    }
 }
 
 impl FromRequestParts<SharedState> for Caller {

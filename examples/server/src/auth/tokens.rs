@@ -85,9 +85,20 @@ pub struct ErpClaims {
     pub role: Option<String>,
     /// Expiry (seconds); required.
     pub exp: i64,
+    /// Issued at (seconds). A staff single sign-on token issued before a forced logout is
+    /// refused; one without `iat` cannot show it came after, so it is refused once any
+    /// forced logout happened.
+    #[serde(default)]
+    pub iat: Option<i64>,
 }
 
 impl ErpClaims {
+    /// When the token was issued, in milliseconds (0 when it does not say).
+    #[must_use]
+    pub fn issued_at_ms(&self) -> i64 {
+        self.iat.unwrap_or(0).saturating_mul(1_000)
+    }
+
     /// The user's account: `email`, else `sub`.
     #[must_use]
     pub fn account(&self) -> Option<&str> {
@@ -133,6 +144,7 @@ impl SigningKey {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[STAFF_AUDIENCE, VISITOR_AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         match jsonwebtoken::decode::<ServerClaims>(token, &self.decoding, &validation) {
             Ok(data) => Ok(Some(data.claims)),
             Err(error) if matches!(error.kind(), ErrorKind::InvalidSignature) => Ok(None),
@@ -165,14 +177,23 @@ pub fn check_algorithm(token: &str) -> Result<(), ApiError> {
 /// Verifies an ERP user token with the tenant's settings.
 pub fn verify_erp(token: &str, settings: &ErpTokens) -> Result<ErpClaims, ApiError> {
     let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_required_spec_claims(&["exp"]);
+    // A claim the tenant configured must be present, not only right when present: a
+    // token without it would otherwise pass the check it was meant to meet.
+    let mut required = vec!["exp"];
     match &settings.audience {
-        Some(audience) => validation.set_audience(&[audience]),
+        Some(audience) => {
+            validation.set_audience(&[audience]);
+            required.push("aud");
+        }
         None => validation.validate_aud = false,
     }
     if let Some(issuer) = &settings.issuer {
         validation.set_issuer(&[issuer]);
+        required.push("iss");
     }
+    validation.set_required_spec_claims(&required);
+    // A token not yet valid is refused like an expired one (with the same leeway).
+    validation.validate_nbf = true;
     let key = DecodingKey::from_secret(settings.secret.as_bytes());
     let claims = jsonwebtoken::decode::<ErpClaims>(token, &key, &validation)
         .map_err(|error| refusal(error.kind()))?
@@ -200,10 +221,120 @@ fn refusal(kind: &ErrorKind) -> ApiError {
         ErrorKind::InvalidIssuer => {
             ApiError::unauthorized("invalid_token", "the token's issuer is not accepted")
         }
+        ErrorKind::ImmatureSignature => {
+            ApiError::unauthorized("invalid_token", "the token is not valid yet (nbf)")
+        }
         ErrorKind::MissingRequiredClaim(claim) => ApiError::unauthorized(
             "invalid_token",
             format!("the token lacks the {claim} claim"),
         ),
         _ => ApiError::unauthorized("invalid_token", "the token is not valid"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const SECRET: &str = "an-erp-secret-of-some-length";
+
+    fn sign(claims: Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    fn settings(audience: Option<&str>, issuer: Option<&str>) -> ErpTokens {
+        ErpTokens {
+            secret: SECRET.to_owned(),
+            audience: audience.map(str::to_owned),
+            issuer: issuer.map(str::to_owned),
+        }
+    }
+
+    fn now() -> i64 {
+        jiff::Timestamp::now().as_second()
+    }
+
+    /// The message of a refusal, or "accepted".
+    fn outcome(claims: Value, settings: &ErpTokens) -> String {
+        match verify_erp(&sign(claims), settings) {
+            Ok(_) => "accepted".to_owned(),
+            Err(error) => {
+                assert_eq!(error.status, 401);
+                error.message
+            }
+        }
+    }
+
+    #[test]
+    fn a_configured_audience_and_issuer_must_be_present_and_right() {
+        let strict = settings(Some("erp-aud"), Some("erp-iss"));
+        let exp = now() + 600;
+        let cases = [
+            (
+                json!({"sub": "u", "exp": exp, "aud": "erp-aud", "iss": "erp-iss"}),
+                "accepted",
+            ),
+            (
+                json!({"sub": "u", "exp": exp, "iss": "erp-iss"}),
+                "lacks the aud claim",
+            ),
+            (
+                json!({"sub": "u", "exp": exp, "aud": "erp-aud"}),
+                "lacks the iss claim",
+            ),
+            (json!({"sub": "u", "exp": exp}), "lacks the"),
+            (
+                json!({"sub": "u", "exp": exp, "aud": "other", "iss": "erp-iss"}),
+                "audience",
+            ),
+            (
+                json!({"sub": "u", "exp": exp, "aud": "erp-aud", "iss": "other"}),
+                "issuer",
+            ),
+        ];
+        for (claims, expected) in cases {
+            let got = outcome(claims.clone(), &strict);
+            assert!(got.contains(expected), "{claims}: {got}");
+        }
+        // Without configured values, the seed's tokens (neither claim) pass.
+        assert_eq!(
+            outcome(json!({"sub": "u", "exp": exp}), &settings(None, None)),
+            "accepted"
+        );
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_is_refused_beyond_the_leeway() {
+        let open = settings(None, None);
+        let exp = now() + 7_200;
+        let later = outcome(json!({"sub": "u", "exp": exp, "nbf": now() + 3_600}), &open);
+        assert!(later.contains("not valid yet"), "{later}");
+        let skewed = outcome(json!({"sub": "u", "exp": exp, "nbf": now() + 10}), &open);
+        assert_eq!(skewed, "accepted", "within the clocks' leeway");
+    }
+
+    #[test]
+    fn the_issue_time_reads_in_milliseconds_and_defaults_to_the_epoch() {
+        let claims = |iat: Option<i64>| ErpClaims {
+            sub: Some("u".into()),
+            email: None,
+            name: None,
+            role: None,
+            exp: 0,
+            iat,
+        };
+        assert_eq!(
+            claims(Some(1_700_000_000)).issued_at_ms(),
+            1_700_000_000_000
+        );
+        assert_eq!(claims(None).issued_at_ms(), 0);
+        assert_eq!(claims(Some(i64::MAX)).issued_at_ms(), i64::MAX);
     }
 }

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::http::header::ORIGIN;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
@@ -17,7 +16,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::frames::{self, ClientFrame, MAX_CLIENT_FRAME_BYTES, Welcome};
 use super::stream::{Resume, Stream, StreamEnd};
-use crate::auth::{self, Caller, Identity};
+use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::state::SharedState;
 
@@ -386,17 +385,6 @@ async fn hello(
         Some(token) => auth::authenticate(state, headers, &token)?,
         None => auth::authenticate(state, headers, auth::bearer(headers)?)?,
     };
-    if let Identity::Visitor {
-        origin: Some(bound),
-    } = &caller.identity
-    {
-        let origin = headers.get(ORIGIN).and_then(|value| value.to_str().ok());
-        if origin != Some(bound.as_str()) {
-            return Err(ApiError::forbidden(
-                "this visitor token belongs to another origin",
-            ));
-        }
-    }
     state.limits.check_tenant(caller.tenant_id())?;
     Ok((caller, resume))
 }

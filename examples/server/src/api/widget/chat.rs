@@ -82,7 +82,7 @@ pub async fn start(
     headers: HeaderMap,
     Body(body): Body<StartBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    end_user(&caller, &headers)?;
+    end_user(&caller)?;
     let form = tenant_config::widget(&state.directory, caller.tenant_id()).pre_chat;
     let blank = |text: &Option<String>| text.as_deref().is_none_or(|t| t.trim().is_empty());
     let (account, default_name) = match &caller.identity {
@@ -224,10 +224,9 @@ fn check_form(
 async fn own_session(
     state: &SharedState,
     caller: &Caller,
-    headers: &HeaderMap,
     session_id: &str,
 ) -> ApiResult<SessionView> {
-    end_user(caller, headers)?;
+    end_user(caller)?;
     let (session, _) = visible_session(state, caller, session_id).await?;
     Ok(session)
 }
@@ -271,10 +270,9 @@ fn visitor_view(session: &SessionView) -> Value {
 pub async fn session(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(session_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let session = own_session(&state, &caller, &headers, &session_id).await?;
+    let session = own_session(&state, &caller, &session_id).await?;
     Ok(Json(visitor_view(&session)))
 }
 
@@ -298,11 +296,10 @@ pub async fn session(
 pub async fn messages(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(session_id): Path<String>,
     Query(query): Query<WindowQuery>,
 ) -> ApiResult<Json<Value>> {
-    own_session(&state, &caller, &headers, &session_id).await?;
+    own_session(&state, &caller, &session_id).await?;
     let (tenant, id, history) = (caller.tenant_id().to_owned(), session_id, query.history());
     let page = state
         .readers
@@ -335,11 +332,10 @@ pub async fn messages(
 pub async fn send(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(session_id): Path<String>,
     Body(body): Body<SendBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let session = own_session(&state, &caller, &headers, &session_id).await?;
+    let session = own_session(&state, &caller, &session_id).await?;
     let command = Command::SendMessage {
         session_id: session.session_id,
         body: body.text,
@@ -380,11 +376,10 @@ pub struct TypingBody {
 pub async fn typing(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(session_id): Path<String>,
     Body(body): Body<TypingBody>,
 ) -> ApiResult<StatusCode> {
-    let session = own_session(&state, &caller, &headers, &session_id).await?;
+    let session = own_session(&state, &caller, &session_id).await?;
     let command = Command::SetTyping {
         session_id: session.session_id,
         active: body.active,
@@ -422,11 +417,10 @@ pub struct ReadBody {
 pub async fn read(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(session_id): Path<String>,
     Body(body): Body<ReadBody>,
 ) -> ApiResult<StatusCode> {
-    let session = own_session(&state, &caller, &headers, &session_id).await?;
+    let session = own_session(&state, &caller, &session_id).await?;
     let command = Command::MarkRead {
         session_id: session.session_id,
         up_to_seq: body.up_to_seq,
@@ -455,10 +449,9 @@ pub async fn read(
 pub async fn leave(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(session_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let session = own_session(&state, &caller, &headers, &session_id).await?;
+    let session = own_session(&state, &caller, &session_id).await?;
     let command = Command::LeaveSession {
         session_id: session.session_id,
     };
@@ -467,7 +460,7 @@ pub async fn leave(
         .execute(caller.actor.clone(), command)
         .await
         .map_err(|error| ended(error, "the chat has already ended"))?;
-    let session = own_session(&state, &caller, &headers, &session_id).await?;
+    let session = own_session(&state, &caller, &session_id).await?;
     Ok(Json(visitor_view(&session)))
 }
 
@@ -490,11 +483,10 @@ pub async fn leave(
 pub async fn transcript(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(session_id): Path<String>,
     Query(query): Query<TranscriptQuery>,
 ) -> ApiResult<Response> {
-    end_user(&caller, &headers)?;
+    end_user(&caller)?;
     transcript::download(&state, &caller, &session_id, query).await
 }
 
@@ -529,11 +521,10 @@ pub struct EmailBody {
 pub async fn email_transcript(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(session_id): Path<String>,
     RawBody(body): RawBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let session = own_session(&state, &caller, &headers, &session_id).await?;
+    let session = own_session(&state, &caller, &session_id).await?;
     let email = optional_json::<EmailBody>(&body)?.email;
     state
         .limits
@@ -586,11 +577,10 @@ pub struct CsatBody {
 pub async fn csat(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Path(session_id): Path<String>,
     Body(body): Body<CsatBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let session = own_session(&state, &caller, &headers, &session_id).await?;
+    let session = own_session(&state, &caller, &session_id).await?;
     let command = Command::SubmitCsat {
         survey_id: None,
         session_id: Some(session.session_id),
@@ -647,10 +637,9 @@ pub struct OfflineBody {
 pub async fn offline(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Body(body): Body<OfflineBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    end_user(&caller, &headers)?;
+    end_user(&caller)?;
     let (name, email) = match &caller.identity {
         Identity::User { account, name } => (
             body.name.or_else(|| Some(name.clone())),

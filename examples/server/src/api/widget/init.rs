@@ -186,10 +186,9 @@ pub struct AvailabilityQuery {
 pub async fn availability(
     State(state): State<SharedState>,
     caller: Caller,
-    headers: HeaderMap,
     Query(query): Query<AvailabilityQuery>,
 ) -> ApiResult<Json<Value>> {
-    end_user(&caller, &headers)?;
+    end_user(&caller)?;
     let department = query.department_id.map(DepartmentId::from);
     let status = queue_status(&state, caller.actor.clone(), department).await?;
     let settings =

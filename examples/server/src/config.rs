@@ -133,6 +133,17 @@ pub struct Config {
     )]
     pub webhook_retry_base_ms: u64,
 
+    /// Let tenants' webhooks reach loopback, private and link-local addresses (an ERP on
+    /// the same network). Off: only public addresses, so that a tenant administrator
+    /// cannot probe the server's own network through webhooks and their delivery log.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_WEBHOOK_PRIVATE_TARGETS",
+        default_value_t = false,
+        action = clap::ArgAction::Set
+    )]
+    pub webhook_private_targets: bool,
+
     /// Webhook deliveries waiting to be sent before new ones are dropped (and counted in
     /// the metrics).
     #[arg(long, env = "SWITCHBOARD_WEBHOOK_QUEUE", default_value_t = 10_000)]

@@ -31,6 +31,7 @@
 pub mod delivery;
 pub mod events;
 pub mod history;
+pub mod targets;
 
 use std::collections::HashMap;
 use std::sync::Arc;

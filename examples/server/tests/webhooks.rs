@@ -654,3 +654,55 @@ async fn a_removed_webhook_gets_no_more_retries() {
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     assert_eq!(receiver.requests().len(), 1, "no retry after the removal");
 }
+
+#[tokio::test]
+async fn by_default_webhooks_reach_public_addresses_only() {
+    let receiver = HttpReceiver::start().await;
+    let dir = TempDir::new();
+    let mut config = test_config(&dir);
+    config.webhook_private_targets = false;
+    let server = TestServer::start_with(dir, config).await;
+    let admin = server.login(ADMIN).await;
+
+    // A literal inward address is refused when the webhook is made or changed.
+    let (status, refused) = server
+        .post(
+            HOOKS,
+            &admin,
+            json!({"url": receiver.url("/in"), "events": ["session.started"]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["details"]["field"], "url");
+    // A name is checked where it is resolved: this one only resolves inward.
+    let port = receiver.url("").rsplit(':').next().unwrap().to_owned();
+    let hook = create_hook(
+        &server,
+        &admin,
+        json!({"url": format!("http://localhost:{port}/in"), "events": ["session.started"]}),
+    )
+    .await;
+    let id = hook["id"].as_str().unwrap();
+    let (status, refused) = server
+        .put(
+            &format!("{HOOKS}/{id}"),
+            &admin,
+            json!({"url": "http://169.254.169.254/latest/meta-data"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+
+    start_session(&server, &erp_token("probe@example.com", "Probe"), "hi").await;
+    let log = deliveries_until(&server, &admin, id, |log| !log.is_empty()).await;
+    assert_eq!(log.len(), 1, "refused once, not retried: {log:#?}");
+    assert_eq!(
+        (&log[0]["ok"], &log[0]["will_retry"]),
+        (&json!(false), &json!(false))
+    );
+    let error = log[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("no public address"), "{error}");
+    assert!(
+        receiver.requests().is_empty(),
+        "nothing reached the loopback receiver"
+    );
+}

@@ -138,7 +138,7 @@ pub async fn create_webhook(
     Body(body): Body<CreateWebhook>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require_admin()?;
-    let url = check_url(&body.url)?;
+    let url = check_url(&body.url, state.config.webhook_private_targets)?;
     let events = check_events(body.events)?;
     let secret = match body.secret {
         Some(secret) => check_secret(secret)?,
@@ -192,7 +192,7 @@ pub async fn update_webhook(
     caller.require_admin()?;
     let mut webhook = find(&state, &caller, &webhook_id)?;
     if let Some(url) = body.url {
-        webhook.url = check_url(&url)?;
+        webhook.url = check_url(&url, state.config.webhook_private_targets)?;
     }
     if let Some(events) = body.events {
         webhook.events = check_events(events)?;
@@ -311,7 +311,8 @@ async fn commit(state: &SharedState, writes: Vec<HostWrite>) -> ApiResult<()> {
     Ok(())
 }
 
-fn check_url(url: &str) -> ApiResult<String> {
+/// A webhook URL as stored; `private_targets`: whether it may name a non-public address.
+fn check_url(url: &str, private_targets: bool) -> ApiResult<String> {
     let url = url.trim();
     if url.len() > MAX_URL_BYTES {
         return Err(ApiError::invalid(
@@ -328,6 +329,12 @@ fn check_url(url: &str) -> ApiResult<String> {
     }
     if parsed.fragment().is_some() {
         return Err(ApiError::invalid("url", "the URL may not have a fragment"));
+    }
+    if !private_targets && let Some(refused) = crate::webhooks::targets::refused_literal(&parsed) {
+        return Err(ApiError::invalid(
+            "url",
+            format!("{refused}; this server sends webhooks to public addresses only"),
+        ));
     }
     Ok(parsed.to_string())
 }
@@ -370,18 +377,32 @@ mod tests {
 
     #[test]
     fn urls_events_and_secrets_are_checked() {
-        assert!(check_url("https://hooks.example.com/in?x=1").is_ok());
-        assert!(check_url("http://127.0.0.1:8080/hook").is_ok());
-        for bad in [
-            "ftp://example.com/",
-            "not a url",
-            "https://",
-            "http://x/#frag",
-        ] {
-            assert!(check_url(bad).is_err(), "{bad}");
+        for private_targets in [false, true] {
+            let check = |url: &str| check_url(url, private_targets);
+            assert!(check("https://hooks.example.com/in?x=1").is_ok());
+            for bad in [
+                "ftp://example.com/",
+                "not a url",
+                "https://",
+                "http://x/#frag",
+            ] {
+                assert!(check(bad).is_err(), "{bad}");
+            }
+            let long = format!("https://example.com/{}", "a".repeat(MAX_URL_BYTES));
+            assert!(check(&long).is_err());
         }
-        let long = format!("https://example.com/{}", "a".repeat(MAX_URL_BYTES));
-        assert!(check_url(&long).is_err());
+        // Inward addresses only where the operator allows them, however they are spelt.
+        for inward in [
+            "http://127.0.0.1:8080/hook",
+            "http://[::1]/hook",
+            "http://0x7f.1/hook",
+            "http://169.254.169.254/latest/meta-data",
+        ] {
+            assert!(check_url(inward, true).is_ok(), "{inward}");
+            let refused = check_url(inward, false).unwrap_err();
+            assert_eq!(refused.code, "invalid_input", "{inward}");
+            assert!(refused.message.contains("public"), "{inward}: {refused}");
+        }
 
         let events = check_events(vec![
             "message.created".into(),

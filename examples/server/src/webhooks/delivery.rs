@@ -13,6 +13,7 @@ use switchboard_store::{DurableEngine, MAX_HOST_VALUE_BYTES, StoreError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::history::{Attempt, History};
+use super::targets;
 use crate::config::Config;
 use crate::directory::Directory;
 use crate::engine_loop::{EngineHandle, HostWrite};
@@ -125,6 +126,8 @@ pub struct Deliverer {
     directory: Arc<Directory>,
     history: Arc<History>,
     http: reqwest::Client,
+    /// Whether webhooks may reach non-public addresses ([`targets`]).
+    private_targets: bool,
     attempts: u32,
     retry_base: Duration,
     sending: Semaphore,
@@ -145,10 +148,15 @@ impl Deliverer {
         directory: Arc<Directory>,
         history: Arc<History>,
     ) -> Result<Deliverer, String> {
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(ATTEMPT_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")));
+        if !config.webhook_private_targets {
+            // A proxy would resolve the names itself, past the check.
+            http = http.dns_resolver(Arc::new(targets::PublicOnly)).no_proxy();
+        }
+        let http = http
             .build()
             .map_err(|error| format!("webhook HTTP client: {error}"))?;
         Ok(Deliverer {
@@ -156,6 +164,7 @@ impl Deliverer {
             directory,
             history,
             http,
+            private_targets: config.webhook_private_targets,
             attempts: config.webhook_attempts.max(1),
             retry_base: Duration::from_millis(config.webhook_retry_base_ms.max(1)),
             sending: Semaphore::new(SENDING),
@@ -357,6 +366,18 @@ impl Deliverer {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_secs())
             .to_string();
+        if !self.private_targets
+            && let Some(refused) = reqwest::Url::parse(url)
+                .ok()
+                .and_then(|url| targets::refused_literal(&url))
+        {
+            // Registered while private targets were allowed: it will not become public.
+            return Outcome {
+                status: None,
+                error: Some(format!("refused: {refused}")),
+                retry: false,
+            };
+        }
         let body = delivery.body.to_string();
         let request = self
             .http
@@ -392,6 +413,13 @@ impl Deliverer {
                 }
             }
             Err(error) => {
+                if let Some(refusal) = targets::not_public(&error) {
+                    return Outcome {
+                        status: None,
+                        error: Some(format!("refused: {refusal}")),
+                        retry: false,
+                    };
+                }
                 let what = if error.is_timeout() {
                     "timed out".to_owned()
                 } else if error.is_connect() {

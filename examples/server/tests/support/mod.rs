@@ -54,6 +54,8 @@ pub fn test_config(dir: &TempDir) -> Config {
     config.durability = switchboard_server::config::DurabilityOption::Normal;
     config.push_url = None;
     config.smtp_url = None;
+    // The tests' receivers listen on loopback.
+    config.webhook_private_targets = true;
     config
 }
 

@@ -85,14 +85,26 @@ impl Hub {
         stream
     }
 
-    /// A detached stream the same identity may resume.
+    /// A detached stream the same identity may resume: the same tenant, the same kind of
+    /// recipient (an end user whose account equals a staff id is not that staff member)
+    /// and the same caller.
     #[must_use]
-    pub fn find(&self, id: &str, tenant_id: &TenantId, owner: &str) -> Option<Arc<Stream>> {
+    pub fn find(
+        &self,
+        id: &str,
+        tenant_id: &TenantId,
+        recipient: &Recipient,
+        owner: &str,
+    ) -> Option<Arc<Stream>> {
         self.by_id
             .lock()
             .expect("hub lock")
             .get(id)
-            .filter(|stream| &stream.tenant_id == tenant_id && &*stream.owner == owner)
+            .filter(|stream| {
+                &stream.tenant_id == tenant_id
+                    && &stream.recipient == recipient
+                    && &*stream.owner == owner
+            })
             .filter(|stream| !stream.attached())
             .cloned()
     }
@@ -268,5 +280,31 @@ mod tests {
             0,
             "another tenant's stream gets nothing"
         );
+    }
+
+    #[test]
+    fn only_the_same_tenant_recipient_and_caller_find_a_detached_stream() {
+        let hub = Hub::new(16, Duration::from_secs(60), 8);
+        let tenant = TenantId::from("acme");
+        let staff = Recipient::Staff { id: "sam".into() };
+        let stream = hub.open(tenant.clone(), staff.clone(), "sam".into());
+        assert!(
+            hub.find(&stream.id, &tenant, &staff, "sam").is_none(),
+            "attached: not to be taken over"
+        );
+        stream.detach();
+        let visitor_named_alike = Recipient::Visitor { id: "sam".into() };
+        for (tenant_id, recipient, owner) in [
+            (TenantId::from("other"), &staff, "sam"),
+            (tenant.clone(), &visitor_named_alike, "sam"),
+            (tenant.clone(), &staff, "someone-else"),
+        ] {
+            assert!(
+                hub.find(&stream.id, &tenant_id, recipient, owner).is_none(),
+                "{tenant_id:?} {recipient:?} {owner}"
+            );
+        }
+        let found = hub.find(&stream.id, &tenant, &staff, "sam");
+        assert!(found.is_some_and(|found| Arc::ptr_eq(&found, &stream)));
     }
 }

@@ -406,10 +406,12 @@ fn attach(
             None,
         );
     };
-    let resync = match state
-        .hub
-        .find(&resume.stream_id, &caller.actor.tenant_id, &owner)
-    {
+    let resync = match state.hub.find(
+        &resume.stream_id,
+        &caller.actor.tenant_id,
+        &recipient,
+        &owner,
+    ) {
         Some(stream) => match stream.reattach(resume.last_seq) {
             Ok(Resume::Complete) => return (stream, true, None),
             Ok(Resume::Gap) | Err(_) => {

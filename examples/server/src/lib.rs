@@ -299,9 +299,10 @@ impl Server {
             Err(_) => tracing::warn!("connections did not finish within 10 s"),
             _ => {}
         }
-        // Its connection goes before the engine's, so the engine's close, the last, folds
+        // Their connections go before the engine's, so the engine's close, the last, folds
         // the log into the database.
         let _ = tokio::task::spawn_blocking(move || self.checkpoints.join()).await;
+        self.state.readers.close_idle();
         self.state.engine.shutdown().await;
     }
 }

@@ -191,3 +191,32 @@ impl Drop for Process {
         let _ = self.child.wait();
     }
 }
+
+#[tokio::test]
+async fn a_clean_shutdown_after_reads_leaves_no_log_beside_the_database() {
+    let mut server = TestServer::start().await;
+    let agent = server.login("agent@demo.localhost").await;
+    let (status, _) = server
+        .post(
+            "/api/v1/live-agent/sessions",
+            &erp_token("reader@example.com", "Reader"),
+            json!({"initial_message": "hello"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // Reads open the pool's connections to the file.
+    let (status, listed) = server.get("/api/v1/live-agent/sessions", &agent).await;
+    assert_eq!(status, 200, "{listed}");
+    let database = server.dir.0.join("switchboard.db");
+    let log = server.dir.0.join("switchboard.db-wal");
+    assert!(
+        log.exists(),
+        "the server writes through a log while it runs"
+    );
+    server.stop().await;
+    assert!(database.exists());
+    assert!(
+        !log.exists(),
+        "the last connection to close folds the log into the database"
+    );
+}

@@ -25,7 +25,7 @@ pub struct Config {
     #[arg(long, env = "SWITCHBOARD_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo: bool,
 
-    /// Password of the demo agent and admin.
+    /// Password of the demo agent and admin (read when a new database is created).
     #[arg(
         long,
         env = "SWITCHBOARD_DEMO_PASSWORD",
@@ -35,6 +35,7 @@ pub struct Config {
     pub demo_password: String,
 
     /// The demo tenant's secret for ERP-issued user tokens (HS256); generated when unset.
+    /// Read when a new database is created; later starts print the stored one.
     #[arg(long, env = "SWITCHBOARD_DEMO_JWT_SECRET", hide_env_values = true)]
     pub demo_jwt_secret: Option<String>,
 

@@ -23,7 +23,7 @@ pub const ADMIN_EMAIL: &str = "admin@demo.localhost";
 /// (create and list tenants). The demo tenant is the operator of a new database.
 pub const OPERATOR_TENANT_KEY: &str = "operator_tenant";
 
-/// What was created, for the start-up banner.
+/// The demo tenant, for the start-up banner.
 #[derive(Debug, Clone)]
 pub struct DemoTenant {
     /// The ERP token secret.
@@ -32,6 +32,37 @@ pub struct DemoTenant {
     pub generated_secret: bool,
     /// The widget key.
     pub widget_key: String,
+    /// Whether this start created it (else it was kept from an earlier one, and the demo
+    /// options, read only when a database is created, did not apply).
+    pub created: bool,
+}
+
+/// The demo tenant an earlier start created, if the database still has it: a restart
+/// shows the same widget key and ERP secret as the first start did. An ERP secret set
+/// in the options that differs from the stored one is reported: it applies only to a
+/// new database.
+#[must_use]
+pub fn existing(directory: &directory::Directory, config: &Config) -> Option<DemoTenant> {
+    let tenant = directory.tenant(TENANT_ID)?;
+    let widget_key = directory
+        .widget_keys(TENANT_ID)
+        .into_iter()
+        .find(|(_, key)| !key.revoked)
+        .map(|(id, _)| id)
+        .unwrap_or_default();
+    let from_options = config.demo_jwt_secret.as_deref() == Some(tenant.erp.secret.as_str());
+    if config.demo_jwt_secret.is_some() && !from_options {
+        tracing::warn!(
+            "SWITCHBOARD_DEMO_JWT_SECRET applies only when a new database is created; \
+             the demo tenant keeps the secret it was created with"
+        );
+    }
+    Some(DemoTenant {
+        jwt_secret: tenant.erp.secret,
+        generated_secret: !from_options,
+        widget_key,
+        created: false,
+    })
 }
 
 /// Creates the demo tenant: a support department and queue, an agent and an admin, a
@@ -165,5 +196,6 @@ pub async fn create(
         jwt_secret,
         generated_secret,
         widget_key,
+        created: true,
     })
 }

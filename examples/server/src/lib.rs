@@ -220,6 +220,8 @@ impl Server {
                     .await
                     .map_err(StartError::Demo)?,
             )
+        } else if config.demo {
+            demo::existing(&directory, &config)
         } else {
             None
         };

@@ -74,15 +74,21 @@ fn print_banner(config: &Config, server: &Server) {
     println!("  Database    {}", config.db.display());
     if let Some(demo) = &server.demo {
         println!();
-        println!("Demo tenant {} (created in this database):", demo::DOMAIN);
-        println!(
-            "  agent       {} / password as set (default \"demo\")",
-            demo::AGENT_EMAIL
-        );
-        println!(
-            "  admin       {} / password as set (default \"demo\")",
-            demo::ADMIN_EMAIL
-        );
+        let password = if demo.created {
+            "password as set (default \"demo\")"
+        } else {
+            "the password it was created with (default \"demo\")"
+        };
+        if demo.created {
+            println!("Demo tenant {} (created in this database):", demo::DOMAIN);
+        } else {
+            println!(
+                "Demo tenant {} (kept from an earlier start; the demo options apply only to a new database):",
+                demo::DOMAIN
+            );
+        }
+        println!("  agent       {} / {password}", demo::AGENT_EMAIL);
+        println!("  admin       {} / {password}", demo::ADMIN_EMAIL);
         println!("  widget key  {}", demo.widget_key);
         if demo.generated_secret {
             println!("  ERP token secret (HS256) {}", demo.jwt_secret);

@@ -220,3 +220,34 @@ async fn a_clean_shutdown_after_reads_leaves_no_log_beside_the_database() {
         "the last connection to close folds the log into the database"
     );
 }
+
+#[tokio::test]
+async fn a_restart_shows_the_demo_tenant_it_keeps_and_ignores_new_demo_options() {
+    let mut server = TestServer::start().await;
+    let first = server.server.as_ref().unwrap().demo.clone().unwrap();
+    assert!(first.created);
+    let dir = std::mem::replace(&mut server.dir, TempDir::new());
+    server.stop().await;
+
+    let mut config = test_config(&dir);
+    config.demo_jwt_secret = Some("another-secret-entirely".to_owned());
+    config.demo_password = "another password".to_owned();
+    let server = TestServer::start_with(dir, config).await;
+    let again = server.server.as_ref().unwrap().demo.clone().unwrap();
+    assert!(!again.created);
+    assert_eq!(again.widget_key, first.widget_key);
+    assert_eq!(
+        again.jwt_secret, ERP_SECRET,
+        "the stored secret, not the new option"
+    );
+    assert!(again.generated_secret, "differs from the option: printed");
+    // What the banner shows is what the tenant accepts.
+    let (status, _) = server
+        .get(
+            "/api/v1/live-agent/sessions",
+            &erp_token("back@example.com", "Back"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    server.login("agent@demo.localhost").await;
+}

@@ -139,8 +139,9 @@ pub enum CommandError {
         /// Its id.
         id: String,
     },
-    /// The agent has no free capacity (active chats, offers and wrap-up slots fill it).
-    #[error("agent {agent_id} has no free capacity")]
+    /// The agent cannot take a chat now: not online with a connection, or no free slot
+    /// (active chats, offers and wrap-up slots fill it).
+    #[error("agent {agent_id} cannot take a chat now: not online, or no free chat slot")]
     AgentAtCapacity {
         /// The agent.
         agent_id: String,

@@ -30,17 +30,17 @@ pub struct DemoTenant {
     pub jwt_secret: String,
     /// Whether the secret was generated (and must be printed).
     pub generated_secret: bool,
-    /// The widget key.
-    pub widget_key: String,
+    /// A widget key that is not revoked (a new tenant's always has one).
+    pub widget_key: Option<String>,
     /// Whether this start created it (else it was kept from an earlier one, and the demo
     /// options, read only when a database is created, did not apply).
     pub created: bool,
 }
 
 /// The demo tenant an earlier start created, if the database still has it: a restart
-/// shows the same widget key and ERP secret as the first start did. An ERP secret set
-/// in the options that differs from the stored one is reported: it applies only to a
-/// new database.
+/// shows the same logins and widget key as the first start did (not the ERP secret,
+/// which was shown once). An ERP secret set in the options that differs from the stored
+/// one is reported: it applies only to a new database.
 #[must_use]
 pub fn existing(directory: &directory::Directory, config: &Config) -> Option<DemoTenant> {
     let tenant = directory.tenant(TENANT_ID)?;
@@ -48,8 +48,7 @@ pub fn existing(directory: &directory::Directory, config: &Config) -> Option<Dem
         .widget_keys(TENANT_ID)
         .into_iter()
         .find(|(_, key)| !key.revoked)
-        .map(|(id, _)| id)
-        .unwrap_or_default();
+        .map(|(id, _)| id);
     let from_options = config.demo_jwt_secret.as_deref() == Some(tenant.erp.secret.as_str());
     if config.demo_jwt_secret.is_some() && !from_options {
         tracing::warn!(
@@ -195,7 +194,7 @@ pub async fn create(
     Ok(DemoTenant {
         jwt_secret,
         generated_secret,
-        widget_key,
+        widget_key: Some(widget_key),
         created: true,
     })
 }

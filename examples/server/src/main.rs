@@ -89,8 +89,18 @@ fn print_banner(config: &Config, server: &Server) {
         }
         println!("  agent       {} / {password}", demo::AGENT_EMAIL);
         println!("  admin       {} / {password}", demo::ADMIN_EMAIL);
-        println!("  widget key  {}", demo.widget_key);
-        if demo.generated_secret {
+        match &demo.widget_key {
+            Some(key) => println!("  widget key  {key}"),
+            None => println!("  widget key  none left (every one is revoked)"),
+        }
+        if !demo.created {
+            // The secret can sign an administrator's single sign-on token: shown once,
+            // when it was made, and not in every later start's output.
+            println!(
+                "  ERP token secret (HS256) as shown when the database was created; \
+                 an administrator sets a new one with PUT /api/v1/admin/erp"
+            );
+        } else if demo.generated_secret {
             println!("  ERP token secret (HS256) {}", demo.jwt_secret);
         } else {
             println!("  ERP token secret from SWITCHBOARD_DEMO_JWT_SECRET");

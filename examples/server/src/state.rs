@@ -45,6 +45,9 @@ pub struct ReaderPool {
     path: PathBuf,
     engine: EngineHandle,
     idle: Mutex<Vec<Reader>>,
+    /// Set at shutdown: connections in use then are closed after their read instead of
+    /// going back to the pool.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl ReaderPool {
@@ -55,6 +58,7 @@ impl ReaderPool {
             path,
             engine,
             idle: Mutex::default(),
+            closed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -73,7 +77,7 @@ impl ReaderPool {
             };
             let result = query(&reader);
             let mut idle = pool.idle.lock().expect("reader pool");
-            if idle.len() < 16 {
+            if idle.len() < 16 && !pool.closed.load(std::sync::atomic::Ordering::Acquire) {
                 idle.push(reader);
             }
             result
@@ -82,9 +86,13 @@ impl ReaderPool {
         .map_err(|_| ApiError::internal())?
     }
 
-    /// Closes the idle connections. At shutdown, before the engine's: SQLite folds the
-    /// log into the database only when the last connection to the file closes.
+    /// Closes the idle connections, and every other one once its read ends. At shutdown,
+    /// before the engine's: SQLite folds the log into the database only when the last
+    /// connection to the file closes.
     pub fn close_idle(&self) {
-        self.idle.lock().expect("reader pool").clear();
+        let mut idle = self.idle.lock().expect("reader pool");
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Release);
+        idle.clear();
     }
 }

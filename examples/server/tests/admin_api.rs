@@ -18,18 +18,6 @@ fn origin(server: &TestServer) -> String {
     )
 }
 
-fn demo_key(server: &TestServer) -> String {
-    server
-        .server
-        .as_ref()
-        .unwrap()
-        .demo
-        .as_ref()
-        .unwrap()
-        .widget_key
-        .clone()
-}
-
 async fn delete(server: &TestServer, path: &str, token: &str) -> (u16, Value) {
     server
         .call(Method::DELETE, path, Some(token), None, &[])
@@ -377,7 +365,7 @@ async fn branding_and_widget_keys() {
         settings["default_queue_id"], "support",
         "other settings are kept"
     );
-    let (status, seen) = init(&server, &demo_key(&server), &origin(&server)).await;
+    let (status, seen) = init(&server, &widget_key(&server), &origin(&server)).await;
     assert_eq!(status, 200, "{seen}");
     assert_eq!(seen["branding"]["welcome_message"], "Olá!");
     assert_eq!(seen["branding"]["position"], "bottom-left");
@@ -387,7 +375,7 @@ async fn branding_and_widget_keys() {
     all["name"] = json!("Demo Inc");
     let (status, _) = server.put("/api/v1/admin/settings", &admin, all).await;
     assert_eq!(status, 200);
-    let (_, seen) = init(&server, &demo_key(&server), &origin(&server)).await;
+    let (_, seen) = init(&server, &widget_key(&server), &origin(&server)).await;
     assert_eq!(seen["tenant"]["name"], "Demo Inc");
     assert_eq!(seen["branding"]["welcome_message"], "Olá!");
 
@@ -464,7 +452,7 @@ async fn retention_export_and_erasure() {
 
     // A visitor with a chat.
     let origin = origin(&server);
-    let (_, visitor) = init(&server, &demo_key(&server), &origin).await;
+    let (_, visitor) = init(&server, &widget_key(&server), &origin).await;
     let token = visitor["visitor_token"].as_str().unwrap();
     let visitor_id = visitor["visitor_id"].as_str().unwrap();
     let (status, started) = server
@@ -525,7 +513,7 @@ async fn analytics_count_the_tenants_chats() {
     let admin = server.login(ADMIN).await;
     let origin = origin(&server);
     for n in 0..3 {
-        let (_, visitor) = init(&server, &demo_key(&server), &origin).await;
+        let (_, visitor) = init(&server, &widget_key(&server), &origin).await;
         let (status, _) = server
             .call(
                 Method::POST,
@@ -738,9 +726,17 @@ async fn a_forced_logout_ends_single_sign_on_tokens_issued_before_it() {
         assert_eq!(status, 401, "{name}: {refused}");
         assert_eq!(refused["error"]["code"], "session_revoked", "{name}");
     }
-    // The ERP signs the user in again with a token issued after the logout.
+    // A token that claims to come from the future is no way around it.
+    let ahead = sso(
+        json!({"sub": account, "role": "agent", "iat": now_seconds() + 3_600, "exp": now_seconds() + 7_200}),
+    );
+    let (status, refused) = server.get("/api/v1/auth/me", &ahead).await;
+    assert_eq!(status, 401, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_token");
+    // The ERP signs the user in again with a token issued after the logout, in the same
+    // second or later.
     let fresh = sso(
-        json!({"sub": account, "role": "agent", "iat": now_seconds() + 1, "exp": now_seconds() + 600}),
+        json!({"sub": account, "role": "agent", "iat": now_seconds(), "exp": now_seconds() + 600}),
     );
     let (status, me) = server.get("/api/v1/auth/me", &fresh).await;
     assert_eq!(status, 200, "{me}");
@@ -752,4 +748,108 @@ async fn a_forced_logout_ends_single_sign_on_tokens_issued_before_it() {
         )
         .await;
     assert_eq!(status, 200, "{listed}");
+}
+
+/// The status an ERP user token gets listing its chats.
+async fn erp_status(server: &TestServer, token: &str) -> u16 {
+    server
+        .call(
+            Method::GET,
+            "/api/v1/live-agent/sessions",
+            Some(token),
+            None,
+            &[("X-Tenant-Domain", "demo.localhost")],
+        )
+        .await
+        .0
+}
+
+#[tokio::test]
+async fn administrators_rotate_the_erp_secret_and_require_claims() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin@demo.localhost").await;
+    let agent = server.login("agent@demo.localhost").await;
+    let (status, _) = server.get("/api/v1/admin/erp", &agent).await;
+    assert_eq!(status, 403, "administrators only");
+    let (status, settings) = server.get("/api/v1/admin/erp", &admin).await;
+    assert_eq!(status, 200, "{settings}");
+    assert_eq!(
+        settings,
+        json!({"audience": null, "issuer": null, "secret": null})
+    );
+
+    let token = |claims: Value, secret: &str| sign_erp(claims, secret);
+    let user = |extra: Value| {
+        let mut claims = json!({"sub": "erp@example.com", "exp": now_seconds() + 600});
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        claims
+    };
+    assert_eq!(
+        erp_status(&server, &token(user(json!({})), ERP_SECRET)).await,
+        200
+    );
+
+    // Requiring aud and iss: tokens without them stop working at once.
+    let (status, changed) = server
+        .put(
+            "/api/v1/admin/erp",
+            &admin,
+            json!({"audience": "switchboard", "issuer": "our-erp"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        changed,
+        json!({"audience": "switchboard", "issuer": "our-erp", "secret": null})
+    );
+    let claimed = json!({"aud": "switchboard", "iss": "our-erp"});
+    assert_eq!(
+        erp_status(&server, &token(user(json!({})), ERP_SECRET)).await,
+        401
+    );
+    assert_eq!(
+        erp_status(&server, &token(user(claimed.clone()), ERP_SECRET)).await,
+        200
+    );
+
+    // Rotating the secret: the new one is shown once, the old one no longer verifies.
+    let (status, rotated) = server
+        .put(
+            "/api/v1/admin/erp",
+            &admin,
+            json!({"audience": "switchboard", "issuer": "our-erp", "rotate_secret": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let secret = rotated["secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 64);
+    assert_eq!(
+        erp_status(&server, &token(user(claimed.clone()), ERP_SECRET)).await,
+        401
+    );
+    assert_eq!(
+        erp_status(&server, &token(user(claimed.clone()), &secret)).await,
+        200
+    );
+    let (_, settings) = server.get("/api/v1/admin/erp", &admin).await;
+    assert_eq!(settings["secret"], Value::Null, "never shown again");
+
+    // Bad input changes nothing.
+    for bad in [
+        json!({"secret": "short"}),
+        json!({"secret": "a-long-enough-secret-0123", "rotate_secret": true}),
+        json!({"audience": "x".repeat(257)}),
+        json!({"issuer": "  "}),
+        json!({"unknown": 1}),
+    ] {
+        let (status, refused) = server.put("/api/v1/admin/erp", &admin, bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {refused}");
+    }
+    assert_eq!(
+        erp_status(&server, &token(user(claimed), &secret)).await,
+        200
+    );
 }

@@ -120,6 +120,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/admin/api-keys/{key}"),
     ("DELETE", "/api/v1/admin/api-keys/{key}"),
     ("POST", "/api/v1/admin/force-logout"),
+    ("GET", "/api/v1/admin/erp"),
+    ("PUT", "/api/v1/admin/erp"),
     ("GET", "/api/v1/admin/retention"),
     ("PUT", "/api/v1/admin/retention"),
     ("GET", "/api/v1/admin/visitors/{visitor_id}/export"),
@@ -652,7 +654,10 @@ async fn answers_have_the_documented_fields() {
             "/api/v1/widget/init",
             None,
             None,
-            &[("X-Widget-Key", &demo.widget_key), ("Origin", &origin)],
+            &[
+                ("X-Widget-Key", demo.widget_key.as_deref().unwrap()),
+                ("Origin", &origin),
+            ],
         )
         .await;
     assert_eq!(status, 200, "{init}");

@@ -482,6 +482,18 @@ async fn a_login_without_a_tenant_tells_nothing_of_other_tenants_and_the_passwor
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["agent"]["tenant_id"], "globex");
+    // So does a Host that names one of the tenants.
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": AGENT, "password": PASSWORD})),
+            &[("Host", "globex.localhost")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["agent"]["tenant_id"], "globex");
 
     // With different passwords, each password signs in to its own tenant, no header needed.
     let credential = Credential {

@@ -694,13 +694,45 @@ async fn by_default_webhooks_reach_public_addresses_only() {
 
     start_session(&server, &erp_token("probe@example.com", "Probe"), "hi").await;
     let log = deliveries_until(&server, &admin, id, |log| !log.is_empty()).await;
-    assert_eq!(log.len(), 1, "refused once, not retried: {log:#?}");
+    // Retried as a failed connection would be: a missing name and an inward one read
+    // the same in the log.
+    assert_eq!(
+        (&log[0]["ok"], &log[0]["will_retry"]),
+        (&json!(false), &json!(true))
+    );
+    let error = log[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("no public address"), "{error}");
+    assert!(
+        receiver.requests().is_empty(),
+        "nothing reached the loopback receiver"
+    );
+
+    // A webhook to a literal inward address, kept from when the operator allowed them,
+    // is refused at its next attempt, for good.
+    let kept = Webhook {
+        url: receiver.url("/kept"),
+        secret: "whsec_kept_from_before_0123".to_owned(),
+        events: vec!["session.started".to_owned()],
+        enabled: true,
+    };
+    write_host_values(
+        &server,
+        vec![directory::write(
+            "demo",
+            namespace::WEBHOOK,
+            "wh_kept",
+            &kept,
+        )],
+    )
+    .await;
+    start_session(&server, &erp_token("probe2@example.com", "Probe"), "hi").await;
+    let log = deliveries_until(&server, &admin, "wh_kept", |log| !log.is_empty()).await;
     assert_eq!(
         (&log[0]["ok"], &log[0]["will_retry"]),
         (&json!(false), &json!(false))
     );
     let error = log[0]["error"].as_str().unwrap_or_default();
-    assert!(error.contains("no public address"), "{error}");
+    assert!(error.contains("is not a public address"), "{error}");
     assert!(
         receiver.requests().is_empty(),
         "nothing reached the loopback receiver"

@@ -565,3 +565,32 @@ async fn connections_beyond_the_cap_are_refused_with_503_until_one_closes() {
     let socket = admitted.expect("a closed connection frees its place");
     WsClient::hello(socket, &token, None).await;
 }
+
+#[tokio::test]
+async fn a_visitor_token_opens_a_socket_only_from_its_own_site() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let server = TestServer::start().await;
+    let visitor = widget_init(&server, json!({})).await;
+    let token = visitor["visitor_token"].as_str().unwrap();
+    for origin in [Some("https://evil.example"), None] {
+        let mut request = server.ws_url().into_client_request().unwrap();
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("Origin", origin.parse().unwrap());
+        }
+        let (mut socket, _) = connect_async(request).await.unwrap();
+        socket
+            .send(Message::Text(
+                json!({"type": "hello", "token": token}).to_string().into(),
+            ))
+            .await
+            .unwrap();
+        let error = next_json(&mut socket).await.expect("an error frame");
+        assert_eq!(error["type"], "error", "{origin:?}: {error}");
+        assert_eq!(error["error"]["code"], "origin_not_allowed", "{error}");
+    }
+    // From the site the token was issued for, the same token is welcome.
+    let client = WsClient::connect_from(&server.ws_url(), &widget_origin(&server), token).await;
+    assert_eq!(client.welcome["type"], "welcome");
+}

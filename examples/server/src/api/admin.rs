@@ -5,6 +5,7 @@
 //! administrators of the operator tenant (see [`operator`]).
 
 pub mod analytics;
+pub mod erp;
 pub mod keys;
 pub mod org;
 pub mod privacy;
@@ -46,6 +47,7 @@ pub fn routes() -> OpenApiRouter<SharedState> {
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::update, keys::revoke))
         .routes(routes!(privacy::force_logout))
+        .routes(routes!(erp::get, erp::put))
         .routes(routes!(privacy::retention, privacy::set_retention))
         .routes(routes!(privacy::export))
         .routes(routes!(privacy::forget))

@@ -723,6 +723,17 @@ pub struct ApiKeyList {
     pub api_keys: Vec<ApiKey>,
 }
 
+/// A tenant's ERP token settings.
+#[derive(ToSchema)]
+pub struct ErpSettings {
+    /// The `aud` every ERP token must carry (null: none required).
+    pub audience: Option<String>,
+    /// The `iss` every ERP token must carry (null: none required).
+    pub issuer: Option<String>,
+    /// A secret the server just generated, shown this once; null otherwise.
+    pub secret: Option<String>,
+}
+
 /// The outcome of a forced logout.
 #[derive(ToSchema)]
 pub struct ForcedLogout {

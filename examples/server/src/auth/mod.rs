@@ -245,7 +245,15 @@ pub fn authenticate(
         .is_some_and(|role| !matches!(role, "user" | "visitor" | "customer"));
     if staff_claim && let Some(credential) = state.directory.credential(&tenant_id, &account) {
         // A forced logout ends single sign-on sessions too: the ERP must issue a new token.
-        if claims.issued_at_ms() < tenant.token_epoch {
+        // `iat` has whole seconds, so a token of the logout's own second is let through.
+        let issued = claims.issued_at_seconds();
+        if issued > jiff::Timestamp::now().as_second() + tokens::CLOCK_LEEWAY_SECONDS {
+            return Err(ApiError::unauthorized(
+                "invalid_token",
+                "the token says it was issued in the future",
+            ));
+        }
+        if issued < tenant.token_epoch.div_euclid(1_000) {
             return Err(ApiError::unauthorized(
                 "session_revoked",
                 "the session was ended by an administrator; sign in again",

@@ -23,6 +23,9 @@ pub const ISSUER: &str = "switchboard";
 pub const STAFF_AUDIENCE: &str = "switchboard-staff";
 /// `aud` of visitor tokens.
 pub const VISITOR_AUDIENCE: &str = "switchboard-visitor";
+/// How far apart the ERP's clock and ours may be (the JWT library's leeway for `exp` and
+/// `nbf`, and ours for `iat`).
+pub const CLOCK_LEEWAY_SECONDS: i64 = 60;
 /// The longest token accepted, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
@@ -69,7 +72,7 @@ impl ServerClaims {
 }
 
 /// Claims of an ERP user token (seed format: `sub`, `email`, `name`, `role`, `exp`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErpClaims {
     /// Subject.
     #[serde(default)]
@@ -85,18 +88,19 @@ pub struct ErpClaims {
     pub role: Option<String>,
     /// Expiry (seconds); required.
     pub exp: i64,
-    /// Issued at (seconds). A staff single sign-on token issued before a forced logout is
-    /// refused; one without `iat` cannot show it came after, so it is refused once any
-    /// forced logout happened.
+    /// Issued at (seconds, possibly with a fraction). A staff single sign-on token issued
+    /// before a forced logout is refused; one without `iat` cannot show it came after, so
+    /// it is refused once any forced logout happened.
     #[serde(default)]
-    pub iat: Option<i64>,
+    pub iat: Option<f64>,
 }
 
 impl ErpClaims {
-    /// When the token was issued, in milliseconds (0 when it does not say).
+    /// When the token was issued, in whole seconds (0 when it does not say).
     #[must_use]
-    pub fn issued_at_ms(&self) -> i64 {
-        self.iat.unwrap_or(0).saturating_mul(1_000)
+    pub fn issued_at_seconds(&self) -> i64 {
+        // `as` saturates: an absurd value cannot wrap around.
+        self.iat.map_or(0, |seconds| seconds.floor() as i64)
     }
 
     /// The user's account: `email`, else `sub`.
@@ -194,6 +198,7 @@ pub fn verify_erp(token: &str, settings: &ErpTokens) -> Result<ErpClaims, ApiErr
     validation.set_required_spec_claims(&required);
     // A token not yet valid is refused like an expired one (with the same leeway).
     validation.validate_nbf = true;
+    validation.leeway = CLOCK_LEEWAY_SECONDS as u64;
     let key = DecodingKey::from_secret(settings.secret.as_bytes());
     let claims = jsonwebtoken::decode::<ErpClaims>(token, &key, &validation)
         .map_err(|error| refusal(error.kind()))?
@@ -321,8 +326,8 @@ mod tests {
     }
 
     #[test]
-    fn the_issue_time_reads_in_milliseconds_and_defaults_to_the_epoch() {
-        let claims = |iat: Option<i64>| ErpClaims {
+    fn the_issue_time_reads_in_whole_seconds_and_defaults_to_the_epoch() {
+        let claims = |iat: Option<f64>| ErpClaims {
             sub: Some("u".into()),
             email: None,
             name: None,
@@ -331,10 +336,17 @@ mod tests {
             iat,
         };
         assert_eq!(
-            claims(Some(1_700_000_000)).issued_at_ms(),
-            1_700_000_000_000
+            claims(Some(1_700_000_000.0)).issued_at_seconds(),
+            1_700_000_000
         );
-        assert_eq!(claims(None).issued_at_ms(), 0);
-        assert_eq!(claims(Some(i64::MAX)).issued_at_ms(), i64::MAX);
+        assert_eq!(
+            claims(Some(1_700_000_000.9)).issued_at_seconds(),
+            1_700_000_000
+        );
+        assert_eq!(claims(None).issued_at_seconds(), 0);
+        assert_eq!(claims(Some(1e300)).issued_at_seconds(), i64::MAX);
+        // A fractional iat is a valid claim, for end users' tokens too.
+        let token = sign(json!({"sub": "u", "exp": now() + 60, "iat": now() as f64 + 0.25}));
+        assert!(verify_erp(&token, &settings(None, None)).is_ok());
     }
 }

@@ -153,8 +153,16 @@ impl Deliverer {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("Switchboard-Webhooks/", env!("CARGO_PKG_VERSION")));
         if !config.webhook_private_targets {
-            // A proxy would resolve the names itself, past the check.
-            http = http.dns_resolver(Arc::new(targets::PublicOnly)).no_proxy();
+            if targets::system_proxy_configured() {
+                // The proxy resolves the names (and its own name must resolve here, even
+                // inward), so names are left to its policy; literal addresses are still
+                // refused.
+                tracing::info!(
+                    "webhooks go through the system's HTTP proxy: its policy decides which names they reach"
+                );
+            } else {
+                http = http.dns_resolver(Arc::new(targets::PublicOnly));
+            }
         }
         let http = http
             .build()
@@ -414,10 +422,12 @@ impl Deliverer {
             }
             Err(error) => {
                 if let Some(refusal) = targets::not_public(&error) {
+                    // Retried like a connection that failed: a name may be missing now
+                    // and resolve later, and the log shows no difference between the two.
                     return Outcome {
                         status: None,
                         error: Some(format!("refused: {refusal}")),
-                        retry: false,
+                        retry: true,
                     };
                 }
                 let what = if error.is_timeout() {

@@ -4,19 +4,21 @@
 //! the operator allows private targets (`--webhook-private-targets`, for an ERP on the
 //! same network), only public addresses are reached: a literal address is checked in the
 //! URL, and a host name through a resolver that drops every other address it resolves to,
-//! so a name cannot be pointed inward after it was registered.
+//! so a name cannot be pointed inward after it was registered. Behind the system's HTTP
+//! proxy the proxy resolves names, and its own policy decides for them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Whether `ip` is reachable on the public internet (not loopback, private, link-local,
-/// shared, documentation, multicast or unspecified).
+/// shared, documentation, reserved, multicast or unspecified). An IPv6 address that
+/// carries an IPv4 one (mapped, compatible, NAT64, 6to4) is judged by the IPv4 address.
 #[must_use]
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match embedded_v4(v6) {
             Some(v4) => is_public_v4(v4),
             None => is_public_v6(v6),
         },
@@ -24,7 +26,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, _, _] = ip.octets();
+    let [a, b, c, _] = ip.octets();
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_private()
@@ -32,22 +34,49 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_broadcast()
         || ip.is_multicast()
         || ip.is_documentation()
-        // "This network", shared address space (carrier NAT), benchmarking, reserved.
+        // "This network", shared address space (carrier NAT), IETF protocol assignments
+        // (some clouds' metadata), benchmarking, reserved.
         || a == 0
         || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
         || (a == 198 && (18..20).contains(&b))
         || a >= 240)
 }
 
+/// The IPv4 address an IPv6 one stands for: mapped (`::ffff:a.b.c.d`), compatible
+/// (`::a.b.c.d`), NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`) or 6to4 (`2002::/16`).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let segments = ip.segments();
+    let last = |high: u16, low: u16| {
+        let [a, b] = high.to_be_bytes();
+        let [c, d] = low.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    match segments {
+        // Compatible, but not :: and ::1 (IPv6's own unspecified and loopback).
+        [0, 0, 0, 0, 0, 0, high, low] if high != 0 => Some(last(high, low)),
+        [0x64, 0xff9b, 0, 0, 0, 0, high, low] => Some(last(high, low)),
+        [0x64, 0xff9b, 1, ..] => Some(last(segments[6], segments[7])),
+        [0x2002, high, low, ..] => Some(last(high, low)),
+        _ => None,
+    }
+}
+
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let [first, second, ..] = ip.segments();
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
         || ip.is_unique_local()
         || ip.is_unicast_link_local()
-        // Documentation (2001:db8::/32).
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8))
+        // Site-local (deprecated), discard-only, Teredo, documentation.
+        || (first & 0xffc0) == 0xfec0
+        || (first == 0x0100 && second == 0 && ip.segments()[2] == 0 && ip.segments()[3] == 0)
+        || (first == 0x2001 && second == 0)
+        || (first == 0x2001 && second == 0x0db8))
 }
 
 /// Why `url` may not be reached, when its host is a literal address that is not public.
@@ -64,14 +93,26 @@ pub fn refused_literal(url: &reqwest::Url) -> Option<String> {
     (!is_public(ip)).then(|| format!("{ip} is not a public address"))
 }
 
-/// A host name with no public address: the resolver's refusal, found again in the
+/// Whether the environment names an HTTP proxy, which the webhook client then uses.
+#[must_use]
+pub fn system_proxy_configured() -> bool {
+    ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]
+        .iter()
+        .any(|name| {
+            [name.to_string(), name.to_lowercase()]
+                .iter()
+                .any(|variable| std::env::var_os(variable).is_some_and(|value| !value.is_empty()))
+        })
+}
+
+/// A host name with no public address (or none at all): the resolver's refusal, found again in the
 /// request's error by [`not_public`].
 #[derive(Debug)]
 pub struct NotPublic(String);
 
 impl std::fmt::Display for NotPublic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} resolves to no public address", self.0)
+        write!(f, "{} has no public address to connect to", self.0)
     }
 }
 
@@ -99,8 +140,13 @@ impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            // A name that does not resolve reads the same as one that resolves inward:
+            // the delivery log must not tell which internal names exist.
+            let resolved: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), 0)).await
+            {
+                Ok(addresses) => addresses.collect(),
+                Err(_) => Vec::new(),
+            };
             let public: Vec<SocketAddr> = resolved
                 .into_iter()
                 .filter(|address| is_public(address.ip()))
@@ -139,6 +185,15 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "2001:db8::1",
+            "::127.0.0.1",
+            "::a9fe:a9fe",
+            "64:ff9b::a00:5",
+            "64:ff9b:1::a00:5",
+            "2002:7f00:1::",
+            "2001::1",
+            "fec0::1",
+            "100::1",
+            "192.0.0.192",
         ] {
             assert!(!is_public(inward.parse().unwrap()), "{inward}");
         }
@@ -149,6 +204,9 @@ mod tests {
             "172.32.0.1",
             "2606:4700::1111",
             "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2001:4860::8888",
         ] {
             assert!(is_public(outward.parse().unwrap()), "{outward}");
         }
@@ -175,5 +233,14 @@ mod tests {
             Err(error) => error.to_string(),
         };
         assert!(error.contains("no public address"), "{error}");
+        let unknown: Name = "no-such-host.invalid".parse().unwrap();
+        let error = match PublicOnly.resolve(unknown).await {
+            Ok(addresses) => panic!("resolved to {:?}", addresses.collect::<Vec<_>>()),
+            Err(error) => error.to_string(),
+        };
+        assert!(
+            error.contains("no public address"),
+            "read the same as an inward name: {error}"
+        );
     }
 }

@@ -85,9 +85,10 @@ impl Hub {
         stream
     }
 
-    /// A detached stream the same identity may resume: the same tenant, the same kind of
+    /// A detached stream the same identity may resume: the same tenant, the same
     /// recipient (an end user whose account equals a staff id is not that staff member)
-    /// and the same caller.
+    /// and the same caller. Visitors and ERP end users are both visitor recipients, told
+    /// apart by their ids (random for visitors, the ERP's account for its users).
     #[must_use]
     pub fn find(
         &self,

@@ -172,6 +172,7 @@ pub fn widget_key(server: &TestServer) -> String {
         .expect("a demo tenant")
         .widget_key
         .clone()
+        .expect("a widget key")
 }
 
 /// The site origin the demo widget key is enabled for (localhost on the server's port).

@@ -51,6 +51,8 @@ pub async fn force_logout(
 ) -> ApiResult<Json<Value>> {
     admin(&caller)?;
     let body: LogoutBody = optional_json(&body)?;
+    // Serialised with the other changes of the tenant's record (its ERP settings, staff).
+    let _changing = state.staff_changes.lock().await;
     let tenant = caller.tenant_id();
     let mut record = state
         .directory

@@ -135,32 +135,41 @@ fn check_domains(state: &SharedState, domains: &[String]) -> ApiResult<Vec<Strin
 }
 
 fn check_erp(erp: ErpBody) -> ApiResult<(ErpTokens, bool)> {
-    for (field, value) in [("erp.audience", &erp.audience), ("erp.issuer", &erp.issuer)] {
-        if value.as_ref().is_some_and(|v| v.len() > MAX_CLAIM_BYTES) {
-            return Err(ApiError::invalid(field, "longer than 256 bytes"));
-        }
-    }
+    let audience = check_claim("erp.audience", erp.audience)?;
+    let issuer = check_claim("erp.issuer", erp.issuer)?;
     let (secret, generated) = match erp.secret {
-        Some(secret) => {
-            let (min, max) = ERP_SECRET_BYTES;
-            if secret.len() < min || secret.len() > max {
-                return Err(ApiError::invalid(
-                    "erp.secret",
-                    format!("{min} to {max} bytes"),
-                ));
-            }
-            (secret, false)
-        }
+        Some(secret) => (check_secret(secret, "erp.secret")?, false),
         None => (crate::random_token(32), true),
     };
     Ok((
         ErpTokens {
             secret,
-            audience: erp.audience,
-            issuer: erp.issuer,
+            audience,
+            issuer,
         },
         generated,
     ))
+}
+
+/// An `aud` or `iss` a tenant requires of its ERP's tokens (`field` names it in errors).
+pub(super) fn check_claim(field: &str, value: Option<String>) -> ApiResult<Option<String>> {
+    match value {
+        Some(value) if value.len() > MAX_CLAIM_BYTES => Err(ApiError::invalid(
+            field,
+            format!("longer than {MAX_CLAIM_BYTES} bytes"),
+        )),
+        Some(value) if value.trim().is_empty() => Err(ApiError::invalid(field, "empty")),
+        other => Ok(other),
+    }
+}
+
+/// An ERP token secret of an acceptable length (`field` names it in errors).
+pub(super) fn check_secret(secret: String, field: &str) -> ApiResult<String> {
+    let (min, max) = ERP_SECRET_BYTES;
+    if secret.len() < min || secret.len() > max {
+        return Err(ApiError::invalid(field, format!("{min} to {max} bytes")));
+    }
+    Ok(secret)
 }
 
 /// `GET /api/v1/admin/tenants` (operator): every tenant with its domains.

@@ -439,6 +439,23 @@ async fn an_administrator_setting_a_password_ends_that_members_sessions() {
     assert_eq!(status, 200, "logging in with the new password works");
 }
 
+/// Logs demo's agent in with `password`, sending `header`.
+async fn login_with_header(
+    server: &TestServer,
+    password: &str,
+    header: (&str, &str),
+) -> (u16, Value) {
+    server
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": AGENT, "password": password})),
+            &[header],
+        )
+        .await
+}
+
 #[tokio::test]
 async fn a_login_without_a_tenant_tells_nothing_of_other_tenants_and_the_password_decides() {
     use switchboard_server::directory::{self, Credential, namespace};
@@ -454,46 +471,24 @@ async fn a_login_without_a_tenant_tells_nothing_of_other_tenants_and_the_passwor
     .await;
 
     // Through a host that names no tenant, as an app that sends no X-Tenant-Domain does.
-    let login = |password: &'static str| {
-        server.call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": AGENT, "password": password})),
-            &[("Host", "api.example.com")],
-        )
-    };
+    let login = |password| login_with_header(&server, password, ("Host", "api.example.com"));
     // A wrong password is wrong, whether or not the address is staff elsewhere.
     let (status, body) = login("not the password").await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"]["code"], "invalid_credentials");
-    // The same password in both tenants: only then must the caller say which.
+    // The same password in both tenants: only then must the caller say which, with
+    // X-Tenant-Domain or a Host that names one of them.
     let (status, body) = login(PASSWORD).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "tenant_required");
-    let (status, body) = server
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": AGENT, "password": PASSWORD})),
-            &[("X-Tenant-Domain", "globex.localhost")],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["agent"]["tenant_id"], "globex");
-    // So does a Host that names one of the tenants.
-    let (status, body) = server
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"email": AGENT, "password": PASSWORD})),
-            &[("Host", "globex.localhost")],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["agent"]["tenant_id"], "globex");
+    for header in [
+        ("X-Tenant-Domain", "globex.localhost"),
+        ("Host", "globex.localhost"),
+    ] {
+        let (status, body) = login_with_header(&server, PASSWORD, header).await;
+        assert_eq!(status, 200, "{header:?}: {body}");
+        assert_eq!(body["agent"]["tenant_id"], "globex");
+    }
 
     // With different passwords, each password signs in to its own tenant, no header needed.
     let credential = Credential {

@@ -5,6 +5,10 @@ use axum::extract::FromRequestParts;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
 use crate::error::ApiError;
 
 /// A JSON body; malformed JSON is 400 `malformed`, an oversize body 413.
@@ -87,5 +91,104 @@ impl From<PathRejection> for ApiError {
             "invalid_input",
             rejection.body_text(),
         )
+    }
+}
+
+/// `value` read as a `T`, refusing (400 `malformed`) any field `T` does not know, at any
+/// depth. Settings types take defaults for what is missing, so a misspelt field would
+/// otherwise reset the setting it meant to change. A field counts as known when the
+/// parsed value, written back, has it; one it leaves out is refused unless its value is
+/// a default (null, false, 0, "", [] or {}), which a type may skip when writing.
+pub fn strict<T: DeserializeOwned + Serialize>(value: Value) -> Result<T, ApiError> {
+    let malformed = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "malformed", message);
+    let parsed: T =
+        serde_json::from_value(value.clone()).map_err(|error| malformed(error.to_string()))?;
+    let known = serde_json::to_value(&parsed).map_err(|_| ApiError::internal())?;
+    match unknown_field(&value, &known, "") {
+        Some(path) => Err(malformed(format!("unknown field `{path}`"))),
+        None => Ok(parsed),
+    }
+}
+
+fn unknown_field(given: &Value, known: &Value, path: &str) -> Option<String> {
+    match (given, known) {
+        (Value::Object(given), Value::Object(known)) => given.iter().find_map(|(key, value)| {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            match known.get(key) {
+                Some(known) => unknown_field(value, known, &here),
+                None if is_default(value) => None,
+                None => Some(here),
+            }
+        }),
+        (Value::Array(given), Value::Array(known)) if given.len() == known.len() => given
+            .iter()
+            .zip(known)
+            .enumerate()
+            .find_map(|(index, (given, known))| {
+                unknown_field(given, known, &format!("{path}[{index}]"))
+            }),
+        _ => None,
+    }
+}
+
+fn is_default(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(flag) => !flag,
+        Value::Number(number) => number.as_f64() == Some(0.0),
+        Value::String(text) => text.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(fields) => fields.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default)]
+    struct Inner {
+        level: u32,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<String>,
+    }
+
+    #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default)]
+    struct Outer {
+        name: String,
+        inner: Inner,
+        items: Vec<Inner>,
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_at_any_depth_and_known_ones_pass() {
+        let ok: Outer = strict(json!({"name": "a", "inner": {"level": 2, "tags": []}})).unwrap();
+        assert_eq!(ok.inner.level, 2);
+        for (body, path) in [
+            (json!({"nmae": "a"}), "nmae"),
+            (json!({"inner": {"levle": 1}}), "inner.levle"),
+            (
+                json!({"items": [{"level": 1}, {"bogus": true}]}),
+                "items[1].bogus",
+            ),
+        ] {
+            let error = strict::<Outer>(body.clone()).unwrap_err();
+            assert_eq!(error.code, "malformed", "{body}");
+            assert!(error.message.contains(path), "{body}: {}", error.message);
+        }
+        // A wrongly typed value is malformed too.
+        assert_eq!(
+            strict::<Outer>(json!({"name": 5})).unwrap_err().code,
+            "malformed"
+        );
     }
 }

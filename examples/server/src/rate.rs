@@ -17,6 +17,7 @@ pub struct RateLimits {
     per_tenant: Option<DefaultKeyedRateLimiter<String>>,
     per_socket: Option<NonZeroU32>,
     transcript_mails: DefaultKeyedRateLimiter<(String, String)>,
+    offline_messages: DefaultKeyedRateLimiter<(String, String)>,
 }
 
 /// Transcript e-mails a visitor may have sent for one chat at once...
@@ -24,6 +25,12 @@ const TRANSCRIPT_MAILS_BURST: u32 = 3;
 /// ...and how often one more after that. The address is the one the visitor typed and
 /// nobody confirmed, so without a limit the server's mail could be turned on a stranger.
 const TRANSCRIPT_MAIL_PERIOD: Duration = Duration::from_secs(20 * 60);
+
+/// "Leave a message" requests a visitor, or an address, may make at once, and how often
+/// one more after that: each becomes a ticket the server holds until it is closed, and
+/// e-mails a confirmation to an address nobody confirmed.
+const OFFLINE_MESSAGES_BURST: u32 = 3;
+const OFFLINE_MESSAGE_PERIOD: Duration = Duration::from_secs(20 * 60);
 
 impl RateLimits {
     /// Limits of `per_ip`, `per_tenant` and `per_socket` events per second, each with a
@@ -39,7 +46,41 @@ impl RateLimits {
                     .expect("a non-zero period")
                     .allow_burst(NonZeroU32::new(TRANSCRIPT_MAILS_BURST).expect("non-zero")),
             ),
+            offline_messages: RateLimiter::keyed(
+                Quota::with_period(OFFLINE_MESSAGE_PERIOD)
+                    .expect("a non-zero period")
+                    .allow_burst(NonZeroU32::new(OFFLINE_MESSAGES_BURST).expect("non-zero")),
+            ),
         }
+    }
+
+    /// Counts a "leave a message" request, against the caller and against the address it
+    /// names (lower-cased): a new visitor id does not reset the address's count.
+    pub fn check_offline_message(
+        &self,
+        tenant_id: &str,
+        caller_id: &str,
+        email: &str,
+    ) -> Result<(), ApiError> {
+        let keys = [
+            (tenant_id.to_owned(), format!("caller:{caller_id}")),
+            (
+                tenant_id.to_owned(),
+                format!("email:{}", email.to_lowercase()),
+            ),
+        ];
+        // The caller's count first: a caller refused for the address spends its own too.
+        if keys
+            .iter()
+            .any(|key| self.offline_messages.check_key(key).is_err())
+        {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "several messages were left from here or for this address already; try again later",
+            ));
+        }
+        Ok(())
     }
 
     /// Counts a visitor's request to e-mail a chat's transcript.

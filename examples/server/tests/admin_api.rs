@@ -853,3 +853,46 @@ async fn administrators_rotate_the_erp_secret_and_require_claims() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_misspelt_field_is_refused_instead_of_resetting_what_it_meant_to_change() {
+    let server = TestServer::start().await;
+    let admin = server.login("admin@demo.localhost").await;
+    let (_, before) = server.get("/api/v1/admin/settings", &admin).await;
+    assert_eq!(before["name"], "Demo", "{before}");
+    for (path, body) in [
+        ("/api/v1/admin/settings", json!({"nmae": "x"})),
+        (
+            "/api/v1/admin/settings",
+            json!({"name": "Demo", "timing": {"bogus": 1}}),
+        ),
+        (
+            "/api/v1/admin/queues/q2",
+            json!({"nmae": "typo", "strategyy": "x"}),
+        ),
+        (
+            "/api/v1/admin/routing-rules",
+            json!({"rules": [{"conditions": [], "queue_id": "nope"}]}),
+        ),
+    ] {
+        let (status, refused) = server.put(path, &admin, body.clone()).await;
+        assert_eq!(status, 400, "{path} {body}: {refused}");
+        assert_eq!(refused["error"]["code"], "malformed");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("unknown field"),
+            "{refused}"
+        );
+    }
+    let (_, after) = server.get("/api/v1/admin/settings", &admin).await;
+    assert_eq!(after, before, "nothing changed");
+    let (_, queues) = server.get("/api/v1/admin/queues", &admin).await;
+    assert!(!queues.to_string().contains("q2"), "{queues}");
+    // The same bodies spelt right are taken.
+    let (status, saved) = server
+        .put("/api/v1/admin/queues/q2", &admin, json!({"name": "Second"}))
+        .await;
+    assert_eq!(status, 200, "{saved}");
+}

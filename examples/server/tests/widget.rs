@@ -552,3 +552,46 @@ async fn a_visitor_never_reaches_another_visitors_chat() {
         .await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn leaving_messages_is_limited_per_visitor_and_per_address() {
+    let server = TestServer::start().await;
+    let leave = |token: String, email: &'static str| {
+        let server = &server;
+        async move {
+            visitor_call(
+                server,
+                Method::POST,
+                "/api/v1/widget/offline",
+                &token,
+                Some(json!({"email": email, "message": "Call me back"})),
+            )
+            .await
+        }
+    };
+    let token = |visitor: Value| visitor["visitor_token"].as_str().unwrap().to_owned();
+    let first = token(widget_init(&server, json!({})).await);
+    for n in 0..3 {
+        let address = ["a@example.com", "b@example.com", "c@example.com"][n];
+        let (status, body) = leave(first.clone(), address).await;
+        assert_eq!(status, 201, "message {n}: {body}");
+    }
+    let (status, body) = leave(first, "d@example.com").await;
+    assert_eq!(status, 429, "a fourth from one visitor: {body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+
+    // New visitors writing to one address: three, then that address is refused too,
+    // whatever its case.
+    for n in 0..3 {
+        let visitor = token(widget_init(&server, json!({})).await);
+        let (status, body) = leave(visitor, "victim@example.com").await;
+        assert_eq!(status, 201, "visitor {n}: {body}");
+    }
+    let visitor = token(widget_init(&server, json!({})).await);
+    let (status, body) = leave(visitor.clone(), "Victim@Example.com").await;
+    assert_eq!(status, 429, "{body}");
+    // Another address is still open to a new visitor.
+    let other = token(widget_init(&server, json!({})).await);
+    let (status, body) = leave(other, "someone@example.com").await;
+    assert_eq!(status, 201, "{body}");
+}

@@ -20,7 +20,7 @@ use crate::state::SharedState;
 
 /// A configuration object whose id comes from the path (a different id in the body is
 /// refused).
-pub fn with_id<T: DeserializeOwned>(id: &str, body: Value) -> ApiResult<T> {
+pub fn with_id<T: DeserializeOwned + serde::Serialize>(id: &str, body: Value) -> ApiResult<T> {
     let Value::Object(mut fields) = body else {
         return Err(ApiError::invalid("body", "expected an object"));
     };
@@ -31,7 +31,7 @@ pub fn with_id<T: DeserializeOwned>(id: &str, body: Value) -> ApiResult<T> {
         _ => {}
     }
     fields.insert("id".to_owned(), Value::String(id.to_owned()));
-    serde_json::from_value(Value::Object(fields)).map_err(|error| ApiError::invalid("body", error))
+    crate::extract::strict(Value::Object(fields))
 }
 
 /// `GET /api/v1/admin/departments`.

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use switchboard_core::Command;
 use switchboard_core::ids::CalendarId;
@@ -22,7 +22,7 @@ use crate::extract::{Body, Path};
 use crate::state::SharedState;
 
 /// The routing rules, in order.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulesBody {
     /// Rules; the first whose triggers all hold decides (by priority, then order).
@@ -71,8 +71,9 @@ pub async fn rules(State(state): State<SharedState>, caller: Caller) -> ApiResul
 pub async fn set_rules(
     State(state): State<SharedState>,
     caller: Caller,
-    Body(body): Body<RulesBody>,
+    Body(body): Body<Value>,
 ) -> ApiResult<Json<Value>> {
+    let body: RulesBody = crate::extract::strict(body)?;
     admin(&caller)?;
     let copy = tenant_config::write(caller.tenant_id(), ROUTING_RULES, &body.rules)?;
     let command = Command::SetRoutingRules {
@@ -168,7 +169,7 @@ pub async fn remove_calendar(
 }
 
 /// The SLA policies.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PoliciesBody {
     /// Every policy; open tickets and chats re-select theirs.
@@ -219,8 +220,9 @@ pub async fn sla_policies(
 pub async fn set_sla_policies(
     State(state): State<SharedState>,
     caller: Caller,
-    Body(body): Body<PoliciesBody>,
+    Body(body): Body<Value>,
 ) -> ApiResult<Json<Value>> {
+    let body: PoliciesBody = crate::extract::strict(body)?;
     admin(&caller)?;
     let copy = tenant_config::write(caller.tenant_id(), SLA_POLICIES, &body.policies)?;
     let command = Command::SetSlaPolicies {

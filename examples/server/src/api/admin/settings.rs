@@ -61,9 +61,10 @@ pub async fn get(State(state): State<SharedState>, caller: Caller) -> ApiResult<
 pub async fn put(
     State(state): State<SharedState>,
     caller: Caller,
-    Body(settings): Body<TenantSettings>,
+    Body(settings): Body<Value>,
 ) -> ApiResult<Json<Value>> {
     admin(&caller)?;
+    let settings: TenantSettings = crate::extract::strict(settings)?;
     let copy = tenant_config::write(caller.tenant_id(), SETTINGS, &settings)?;
     let command = Command::UpdateTenantSettings {
         settings: settings.clone(),

@@ -630,6 +630,7 @@ pub struct OfflineBody {
         (status = 400, description = "`malformed` (also unknown fields); `invalid_input`: no or no valid `email`; `too_long`.", body = crate::error::ErrorBody),
         (status = 403, description = "`forbidden`: staff use `/api/v1/agent`; `origin_not_allowed`: a visitor token used from another site.", body = crate::error::ErrorBody),
         (status = 404, description = "`not_found`: `session_id` is not the visitor's.", body = crate::error::ErrorBody),
+        (status = 429, description = "`rate_limited`: three messages from one visitor, or for one address, then one every 20 minutes.", body = crate::error::ErrorBody),
         Authenticated,
         JsonBody,
     ),
@@ -668,6 +669,11 @@ pub async fn offline(
         }
         None => None,
     };
+    state.limits.check_offline_message(
+        caller.tenant_id(),
+        caller.id(),
+        email.as_deref().unwrap_or_default(),
+    )?;
     let command = Command::SubmitOfflineMessage {
         name,
         email,

@@ -62,12 +62,11 @@ impl Hub {
     }
 
     /// Opens a new stream for a recipient.
-    pub fn open(&self, tenant_id: TenantId, recipient: Recipient, owner: Arc<str>) -> Arc<Stream> {
+    pub fn open(&self, tenant_id: TenantId, recipient: Recipient) -> Arc<Stream> {
         let stream = Arc::new(Stream::new(
             new_stream_id(),
             tenant_id.clone(),
             recipient.clone(),
-            owner,
             self.capacity,
         ));
         self.routes
@@ -85,27 +84,22 @@ impl Hub {
         stream
     }
 
-    /// A detached stream the same identity may resume: the same tenant, the same
-    /// recipient (an end user whose account equals a staff id is not that staff member)
-    /// and the same caller. Visitors and ERP end users are both visitor recipients, told
-    /// apart by their ids (random for visitors, the ERP's account for its users).
+    /// A detached stream the same identity may resume: the same tenant and the same
+    /// recipient, kind and id (an end user whose account equals a staff id is not that
+    /// staff member). Visitors and ERP end users are both visitor recipients, told apart
+    /// by their ids (random for visitors, the ERP's account for its users).
     #[must_use]
     pub fn find(
         &self,
         id: &str,
         tenant_id: &TenantId,
         recipient: &Recipient,
-        owner: &str,
     ) -> Option<Arc<Stream>> {
         self.by_id
             .lock()
             .expect("hub lock")
             .get(id)
-            .filter(|stream| {
-                &stream.tenant_id == tenant_id
-                    && &stream.recipient == recipient
-                    && &*stream.owner == owner
-            })
+            .filter(|stream| &stream.tenant_id == tenant_id && &stream.recipient == recipient)
             .filter(|stream| !stream.attached())
             .cloned()
     }
@@ -253,9 +247,9 @@ mod tests {
         let tenant = TenantId::from("acme");
         let visitor = Recipient::Visitor { id: "v1".into() };
         let agent = Recipient::Staff { id: "a1".into() };
-        let visitor_stream = hub.open(tenant.clone(), visitor.clone(), "v1".into());
-        let agent_stream = hub.open(tenant.clone(), agent.clone(), "a1".into());
-        let other_tenant = hub.open(TenantId::from("other"), visitor.clone(), "v1".into());
+        let visitor_stream = hub.open(tenant.clone(), visitor.clone());
+        let agent_stream = hub.open(tenant.clone(), agent.clone());
+        let other_tenant = hub.open(TenantId::from("other"), visitor.clone());
         let event = Event::Typing {
             session_id: SessionId(7),
             side: SenderKind::Visitor,
@@ -284,28 +278,31 @@ mod tests {
     }
 
     #[test]
-    fn only_the_same_tenant_recipient_and_caller_find_a_detached_stream() {
+    fn only_the_same_tenant_and_recipient_find_a_detached_stream() {
         let hub = Hub::new(16, Duration::from_secs(60), 8);
         let tenant = TenantId::from("acme");
         let staff = Recipient::Staff { id: "sam".into() };
-        let stream = hub.open(tenant.clone(), staff.clone(), "sam".into());
+        let stream = hub.open(tenant.clone(), staff.clone());
         assert!(
-            hub.find(&stream.id, &tenant, &staff, "sam").is_none(),
+            hub.find(&stream.id, &tenant, &staff).is_none(),
             "attached: not to be taken over"
         );
         stream.detach();
         let visitor_named_alike = Recipient::Visitor { id: "sam".into() };
-        for (tenant_id, recipient, owner) in [
-            (TenantId::from("other"), &staff, "sam"),
-            (tenant.clone(), &visitor_named_alike, "sam"),
-            (tenant.clone(), &staff, "someone-else"),
+        let someone_else = Recipient::Staff {
+            id: "someone-else".into(),
+        };
+        for (tenant_id, recipient) in [
+            (TenantId::from("other"), &staff),
+            (tenant.clone(), &visitor_named_alike),
+            (tenant.clone(), &someone_else),
         ] {
             assert!(
-                hub.find(&stream.id, &tenant_id, recipient, owner).is_none(),
-                "{tenant_id:?} {recipient:?} {owner}"
+                hub.find(&stream.id, &tenant_id, recipient).is_none(),
+                "{tenant_id:?} {recipient:?}"
             );
         }
-        let found = hub.find(&stream.id, &tenant, &staff, "sam");
+        let found = hub.find(&stream.id, &tenant, &staff);
         assert!(found.is_some_and(|found| Arc::ptr_eq(&found, &stream)));
     }
 }

@@ -396,22 +396,17 @@ fn attach(
     recipient: Recipient,
     resume: Option<frames::ResumeFrom>,
 ) -> (Arc<Stream>, bool, Option<&'static str>) {
-    let owner: Arc<str> = caller.actor.id.clone();
     let Some(resume) = resume else {
         return (
-            state
-                .hub
-                .open(caller.actor.tenant_id.clone(), recipient, owner),
+            state.hub.open(caller.actor.tenant_id.clone(), recipient),
             false,
             None,
         );
     };
-    let resync = match state.hub.find(
-        &resume.stream_id,
-        &caller.actor.tenant_id,
-        &recipient,
-        &owner,
-    ) {
+    let resync = match state
+        .hub
+        .find(&resume.stream_id, &caller.actor.tenant_id, &recipient)
+    {
         Some(stream) => match stream.reattach(resume.last_seq) {
             Ok(Resume::Complete) => return (stream, true, None),
             Ok(Resume::Gap) | Err(_) => {
@@ -422,9 +417,7 @@ fn attach(
         None => "unknown_stream",
     };
     (
-        state
-            .hub
-            .open(caller.actor.tenant_id.clone(), recipient, owner),
+        state.hub.open(caller.actor.tenant_id.clone(), recipient),
         false,
         Some(resync),
     )

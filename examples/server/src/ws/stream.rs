@@ -5,7 +5,7 @@
 //! is cut off (it must resynchronise), so a slow reader never grows memory without bound.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
@@ -77,10 +77,8 @@ pub struct Stream {
     pub id: String,
     /// Its tenant.
     pub tenant_id: TenantId,
-    /// Who it receives for.
+    /// Who it receives for: the identity that opened it, the only one that may resume it.
     pub recipient: Recipient,
-    /// The identity that opened it (only it may resume).
-    pub owner: Arc<str>,
     capacity: usize,
     max_bytes: usize,
     state: Mutex<State>,
@@ -90,18 +88,11 @@ pub struct Stream {
 impl Stream {
     /// A new attached stream.
     #[must_use]
-    pub fn new(
-        id: String,
-        tenant_id: TenantId,
-        recipient: Recipient,
-        owner: Arc<str>,
-        capacity: usize,
-    ) -> Self {
+    pub fn new(id: String, tenant_id: TenantId, recipient: Recipient, capacity: usize) -> Self {
         Stream {
             id,
             tenant_id,
             recipient,
-            owner,
             capacity: capacity.max(1),
             // At least room for a few of the largest events, however small the count.
             max_bytes: (capacity.max(1) * 4 * 1024).max(MIN_BUFFER_BYTES),
@@ -298,7 +289,6 @@ mod tests {
             "s".into(),
             TenantId::from("t"),
             Recipient::Visitor { id: "v".into() },
-            "v".into(),
             capacity,
         )
     }

@@ -860,24 +860,28 @@ async fn a_misspelt_field_is_refused_instead_of_resetting_what_it_meant_to_chang
     let admin = server.login("admin@demo.localhost").await;
     let (_, before) = server.get("/api/v1/admin/settings", &admin).await;
     assert_eq!(before["name"], "Demo", "{before}");
-    for (path, body) in [
-        ("/api/v1/admin/settings", json!({"nmae": "x"})),
+    // Each endpoint with the code it gives any body of the wrong shape.
+    for (path, body, code) in [
+        ("/api/v1/admin/settings", json!({"nmae": "x"}), "malformed"),
         (
             "/api/v1/admin/settings",
             json!({"name": "Demo", "timing": {"bogus": 1}}),
+            "malformed",
         ),
         (
             "/api/v1/admin/queues/q2",
             json!({"nmae": "typo", "strategyy": "x"}),
+            "invalid_input",
         ),
         (
             "/api/v1/admin/routing-rules",
             json!({"rules": [{"conditions": [], "queue_id": "nope"}]}),
+            "malformed",
         ),
     ] {
         let (status, refused) = server.put(path, &admin, body.clone()).await;
         assert_eq!(status, 400, "{path} {body}: {refused}");
-        assert_eq!(refused["error"]["code"], "malformed");
+        assert_eq!(refused["error"]["code"], code, "{path}");
         assert!(
             refused["error"]["message"]
                 .as_str()

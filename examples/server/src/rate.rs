@@ -20,17 +20,12 @@ pub struct RateLimits {
     offline_messages: DefaultKeyedRateLimiter<(String, String)>,
 }
 
-/// Transcript e-mails a visitor may have sent for one chat at once...
-const TRANSCRIPT_MAILS_BURST: u32 = 3;
-/// ...and how often one more after that. The address is the one the visitor typed and
-/// nobody confirmed, so without a limit the server's mail could be turned on a stranger.
-const TRANSCRIPT_MAIL_PERIOD: Duration = Duration::from_secs(20 * 60);
-
-/// "Leave a message" requests a visitor, or an address, may make at once, and how often
-/// one more after that: each becomes a ticket the server holds until it is closed, and
-/// e-mails a confirmation to an address nobody confirmed.
-const OFFLINE_MESSAGES_BURST: u32 = 3;
-const OFFLINE_MESSAGE_PERIOD: Duration = Duration::from_secs(20 * 60);
+/// Mails to an address a visitor typed and nobody confirmed (a chat's transcript, the
+/// confirmation of a message left) allowed at once per key...
+const UNCONFIRMED_MAILS_BURST: u32 = 3;
+/// ...and how often one more after that. Without a limit the server's mail could be
+/// turned on a stranger (and each message left is a ticket the server holds).
+const UNCONFIRMED_MAIL_PERIOD: Duration = Duration::from_secs(20 * 60);
 
 impl RateLimits {
     /// Limits of `per_ip`, `per_tenant` and `per_socket` events per second, each with a
@@ -41,16 +36,8 @@ impl RateLimits {
             per_ip: quota(per_ip).map(RateLimiter::keyed),
             per_tenant: quota(per_tenant).map(RateLimiter::keyed),
             per_socket: NonZeroU32::new(per_socket),
-            transcript_mails: RateLimiter::keyed(
-                Quota::with_period(TRANSCRIPT_MAIL_PERIOD)
-                    .expect("a non-zero period")
-                    .allow_burst(NonZeroU32::new(TRANSCRIPT_MAILS_BURST).expect("non-zero")),
-            ),
-            offline_messages: RateLimiter::keyed(
-                Quota::with_period(OFFLINE_MESSAGE_PERIOD)
-                    .expect("a non-zero period")
-                    .allow_burst(NonZeroU32::new(OFFLINE_MESSAGES_BURST).expect("non-zero")),
-            ),
+            transcript_mails: unconfirmed_mails(),
+            offline_messages: unconfirmed_mails(),
         }
     }
 
@@ -74,10 +61,8 @@ impl RateLimits {
             .iter()
             .any(|key| self.offline_messages.check_key(key).is_err())
         {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "several messages were left from here or for this address already; try again later",
+            return Err(mails_limited(
+                "several messages were left from here or for this address already",
             ));
         }
         Ok(())
@@ -87,10 +72,8 @@ impl RateLimits {
     pub fn check_transcript_mail(&self, tenant_id: &str, session_id: &str) -> Result<(), ApiError> {
         let key = (tenant_id.to_owned(), session_id.to_owned());
         if self.transcript_mails.check_key(&key).is_err() {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "this chat's transcript was e-mailed several times already; try again later",
+            return Err(mails_limited(
+                "this chat's transcript was e-mailed several times already",
             ));
         }
         Ok(())
@@ -131,7 +114,24 @@ impl RateLimits {
             limiter.retain_recent();
         }
         self.transcript_mails.retain_recent();
+        self.offline_messages.retain_recent();
     }
+}
+
+fn unconfirmed_mails() -> DefaultKeyedRateLimiter<(String, String)> {
+    RateLimiter::keyed(
+        Quota::with_period(UNCONFIRMED_MAIL_PERIOD)
+            .expect("a non-zero period")
+            .allow_burst(NonZeroU32::new(UNCONFIRMED_MAILS_BURST).expect("non-zero")),
+    )
+}
+
+fn mails_limited(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("{what}; try again later"),
+    )
 }
 
 fn quota(per_second: u32) -> Option<Quota> {

@@ -35,7 +35,8 @@ pub struct Config {
     pub demo_password: String,
 
     /// The demo tenant's secret for ERP-issued user tokens (HS256); generated when unset.
-    /// Read when a new database is created; later starts print the stored one.
+    /// Read when a new database is created; later starts keep (and do not print) the
+    /// stored one.
     #[arg(long, env = "SWITCHBOARD_DEMO_JWT_SECRET", hide_env_values = true)]
     pub demo_jwt_secret: Option<String>,
 

@@ -49,8 +49,11 @@ pub fn existing(directory: &directory::Directory, config: &Config) -> Option<Dem
         .into_iter()
         .find(|(_, key)| !key.revoked)
         .map(|(id, _)| id);
-    let from_options = config.demo_jwt_secret.as_deref() == Some(tenant.erp.secret.as_str());
-    if config.demo_jwt_secret.is_some() && !from_options {
+    if config
+        .demo_jwt_secret
+        .as_ref()
+        .is_some_and(|option| *option != tenant.erp.secret)
+    {
         tracing::warn!(
             "SWITCHBOARD_DEMO_JWT_SECRET applies only when a new database is created; \
              the demo tenant keeps the secret it was created with"
@@ -58,7 +61,8 @@ pub fn existing(directory: &directory::Directory, config: &Config) -> Option<Dem
     }
     Some(DemoTenant {
         jwt_secret: tenant.erp.secret,
-        generated_secret: !from_options,
+        // Not known any more, and not printed: see `created`.
+        generated_secret: false,
         widget_key,
         created: false,
     })

@@ -13,7 +13,7 @@ use super::{admin, commit_host};
 use crate::api::openapi::{Authenticated, JsonBody};
 use crate::api::schemas::ErpSettings;
 use crate::auth::Caller;
-use crate::directory::{self, namespace};
+use crate::directory::{self, ErpTokens, namespace};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Body;
 use crate::state::SharedState;
@@ -52,11 +52,16 @@ pub async fn get(State(state): State<SharedState>, caller: Caller) -> ApiResult<
         .directory
         .tenant(caller.tenant_id())
         .ok_or_else(ApiError::internal)?;
-    Ok(Json(json!({
-        "audience": record.erp.audience,
-        "issuer": record.erp.issuer,
-        "secret": Value::Null,
-    })))
+    Ok(Json(view(&record.erp, None)))
+}
+
+/// The settings as answered: `secret` only when the server just generated it.
+fn view(erp: &ErpTokens, generated: Option<String>) -> Value {
+    json!({
+        "audience": erp.audience,
+        "issuer": erp.issuer,
+        "secret": generated,
+    })
 }
 
 /// `PUT /api/v1/admin/erp`: replaces the required `aud` and `iss`, and sets or rotates the
@@ -110,9 +115,5 @@ pub async fn put(
     let write = directory::write(tenant, namespace::TENANT, "settings", &record);
     commit_host(&state, vec![write]).await?;
     tracing::info!(tenant = %tenant, rotated = generated.is_some(), "ERP token settings changed");
-    Ok(Json(json!({
-        "audience": record.erp.audience,
-        "issuer": record.erp.issuer,
-        "secret": generated,
-    })))
+    Ok(Json(view(&record.erp, generated)))
 }
